@@ -1,0 +1,139 @@
+/**
+ * Every environment variable the service reads, parsed and validated in one
+ * place at start-up. Nothing else in the service reads `Deno.env`.
+ */
+
+/** Validated service configuration. */
+export interface Config {
+  port: number;
+  host: string;
+  /** KV path; `undefined` opens the platform default (Deno Deploy). */
+  kvPath: string | undefined;
+  publicUrl: string;
+  upstreamUrl: string;
+  /** Upstream for test mode; `undefined` means the in-process sandbox. */
+  sandboxUrl: string | undefined;
+  /** 32 raw bytes, or `undefined` to use the development key file. */
+  masterKey: Uint8Array | undefined;
+  /** Requests larger than this get `413 payload_too_large`. */
+  maxBodyBytes: number;
+  /** How long the proxy waits for the upstream's response headers. */
+  upstreamTimeoutMs: number;
+  /** How long a hold lives before its expiry settles it at the bound. */
+  holdTtlMs: number;
+  /** True on Deno Deploy, where the master key is required. */
+  production: boolean;
+}
+
+/** A configuration value that cannot be used; `main.ts` exits with code 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates the configuration from an environment. */
+export function loadConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Config {
+  const production = Boolean(env.DENO_DEPLOYMENT_ID);
+  const port = integer(env, "PORT", 8000, 0, 65535);
+  const host = env.HOST || "127.0.0.1";
+  const kvPath = env.WATTFARE_KV ??
+    (production ? undefined : ".data/wattfare.kv");
+  const publicUrl = url(env, "WATTFARE_PUBLIC_URL") ??
+    `http://localhost:${port}`;
+  const upstreamUrl = url(env, "WATTFARE_UPSTREAM_URL") ??
+    "https://openrouter.ai/api/v1";
+  const sandboxUrl = url(env, "WATTFARE_SANDBOX_URL");
+  const masterKey = base64Key(env, "WATTFARE_MASTER_KEY");
+  if (production && !masterKey) {
+    throw new ConfigError(
+      "WATTFARE_MASTER_KEY is required in production: 32 random bytes, base64 (openssl rand -base64 32)",
+    );
+  }
+  return {
+    port,
+    host,
+    kvPath: kvPath === "" ? undefined : kvPath,
+    publicUrl,
+    upstreamUrl,
+    sandboxUrl,
+    masterKey,
+    maxBodyBytes: integer(
+      env,
+      "WATTFARE_MAX_BODY_BYTES",
+      1024 * 1024,
+      1024,
+      64 * 1024 * 1024,
+    ),
+    upstreamTimeoutMs: integer(
+      env,
+      "WATTFARE_UPSTREAM_TIMEOUT_MS",
+      60_000,
+      1,
+      600_000,
+    ),
+    holdTtlMs: integer(
+      env,
+      "WATTFARE_HOLD_TTL_MS",
+      15 * 60_000,
+      100,
+      24 * 3_600_000,
+    ),
+    production,
+  };
+}
+
+function integer(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(
+      `${name} must be an integer from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return Number(raw);
+}
+
+function url(
+  env: Record<string, string | undefined>,
+  name: string,
+): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+function base64Key(
+  env: Record<string, string | undefined>,
+  name: string,
+): Uint8Array | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(raw), (c) => c.charCodeAt(0));
+  } catch {
+    throw new ConfigError(`${name} must be base64 (32 bytes)`);
+  }
+  if (bytes.length !== 32) {
+    throw new ConfigError(
+      `${name} must decode to 32 bytes, got ${bytes.length}`,
+    );
+  }
+  return bytes;
+}

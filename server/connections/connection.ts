@@ -1,0 +1,21 @@
+import type { Mode } from "../../sdk/secret_key.ts";
+import type { Sealed } from "../crypto/secret_box.ts";
+
+/** The consent between one app and one of its users. */
+export interface Connection {
+  appId: string;
+  userId: string;
+  mode: Mode;
+  /**
+   * `active` serves requests; `disconnected`: the app ended it; `revoked`:
+   * the user did.
+   */
+  state: "active" | "disconnected" | "revoked";
+  /** Monthly cap in nano-dollars; `null` is unlimited (test mode only). */
+  capNano: bigint | null;
+  /** First approval; the monthly period restarts on this day. */
+  approvedAt: number;
+  /** The funding key the upstream bills, sealed under the master key. */
+  funding: Sealed;
+  updatedAt: number;
+}

@@ -1,0 +1,127 @@
+import { Hono } from "hono";
+import { mintSessionToken } from "../../sdk/session_token.ts";
+import { WattfareError } from "../errors.ts";
+import { usdToNano } from "../money.ts";
+import {
+  approveTestConnection,
+  disconnect,
+} from "../connections/connections.ts";
+import { connectionStatus } from "../connections/status.ts";
+import { secretKeyAuth, secretKeyOrSessionAuth } from "./auth.ts";
+import type { Env } from "./env.ts";
+import { chatCompletions, type ProxyDeps } from "../proxy/chat_completions.ts";
+import { readJson } from "./read_json.ts";
+import {
+  createSessionBody,
+  createTestConnectionBody,
+  userIdSchema,
+} from "./schemas.ts";
+
+/** The JSON API under `/api/v1`. */
+export function apiV1(proxy: ProxyDeps): Hono<Env> {
+  const api = new Hono<Env>();
+
+  api.post("/chat/completions", secretKeyAuth(), chatCompletions(proxy));
+
+  api.get(
+    "/models",
+    secretKeyAuth(),
+    async (c) =>
+      c.json({ data: await proxy.priceBooks[c.var.caller.app.mode].models() }),
+  );
+
+  api.post("/sessions", secretKeyAuth(), async (c) => {
+    const caller = c.var.caller;
+    if (caller.kind !== "secret") {
+      throw new TypeError("secretKeyAuth must run first");
+    }
+    const body = await readJson(c, createSessionBody);
+    if (body.limits !== undefined && body.requestLimit !== undefined) {
+      throw new WattfareError(
+        "invalid_request",
+        "Send the limit as `limits` or `requestLimit`, not both.",
+        { param: "limits" },
+      );
+    }
+    const limits = body.limits ?? body.requestLimit ?? null;
+    if (limits?.monthlyUsd === null && caller.app.mode === "live") {
+      throw new WattfareError(
+        "invalid_request",
+        "Live apps must ask for a monthly cap.",
+        { param: "limits.monthlyUsd" },
+      );
+    }
+    return c.json(
+      mintSessionToken(caller.secretKey, body.userId, {
+        limits,
+        now: c.var.clock(),
+      }),
+    );
+  });
+
+  api.get("/status", secretKeyOrSessionAuth(), async (c) => {
+    const caller = c.var.caller;
+    let userId: string;
+    if (caller.kind === "session") {
+      userId = caller.session.claims.appUserId;
+    } else {
+      const parsed = userIdSchema.safeParse(c.req.query("userId"));
+      if (!parsed.success) {
+        throw new WattfareError(
+          "invalid_request",
+          "With a secret key, name the user: GET /api/v1/status?userId=<your user id>.",
+          { param: "userId" },
+        );
+      }
+      userId = parsed.data;
+    }
+    return c.json(
+      await connectionStatus(c.var.kv, caller.app.id, userId, c.var.clock()),
+    );
+  });
+
+  api.post("/test/connections", secretKeyAuth(), async (c) => {
+    const app = c.var.caller.app;
+    if (app.mode !== "test") {
+      throw new WattfareError(
+        "mode_mismatch",
+        "Test connections need a test secret key (sk_test_…); live users approve in the consent popup.",
+      );
+    }
+    const body = await readJson(c, createTestConnectionBody);
+    const cap = body.monthlyUsd === null
+      ? null
+      : usdToNano(body.monthlyUsd, "down");
+    await approveTestConnection(
+      c.var.kv,
+      c.var.box,
+      app,
+      body.userId,
+      cap,
+      c.var.clock(),
+    );
+    return c.json({
+      userId: body.userId,
+      ...await connectionStatus(c.var.kv, app.id, body.userId, c.var.clock()),
+    }, 201);
+  });
+
+  api.delete("/connections/:userId", secretKeyAuth(), async (c) => {
+    const parsed = userIdSchema.safeParse(c.req.param("userId"));
+    if (!parsed.success) {
+      throw new WattfareError("invalid_request", "Invalid user id.", {
+        param: "userId",
+      });
+    }
+    const app = c.var.caller.app;
+    const disconnected = await disconnect(
+      c.var.kv,
+      app.id,
+      parsed.data,
+      c.var.clock(),
+    );
+    return c.json({ userId: parsed.data, disconnected });
+  });
+
+  return api;
+}

@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Config } from "../config.ts";
+import type { SecretBox } from "../crypto/secret_box.ts";
+import { WattfareError } from "../errors.ts";
+import type { ProxyDeps } from "../proxy/chat_completions.ts";
+import { apiV1 } from "./api_v1.ts";
+import type { Env } from "./env.ts";
+import { errorResponse } from "./error_response.ts";
+import { pages } from "./pages.ts";
+
+/** What the service needs from the outside world. */
+export interface AppDeps {
+  kv: Deno.Kv;
+  config: Config;
+  box: SecretBox;
+  proxy: ProxyDeps;
+  /** Mounted at `/sandbox/api/v1` when test mode uses the in-process sandbox. */
+  sandbox?: Hono;
+  clock?: () => number;
+}
+
+/** Assembles the whole service as one Hono app. */
+export function createApp(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const clock = deps.clock ?? Date.now;
+
+  app.use(async (c, next) => {
+    c.set("kv", deps.kv);
+    c.set("config", deps.config);
+    c.set("box", deps.box);
+    c.set("clock", clock);
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw new WattfareError(
+          "payload_too_large",
+          `The request body is over the limit of ${deps.config.maxBodyBytes} bytes.`,
+        );
+      },
+    }),
+  );
+
+  app.get("/healthz", async (c) => {
+    await c.var.kv.get(["healthz"]);
+    return c.json({ ok: true });
+  });
+  app.route("/api/v1", apiV1(deps.proxy));
+  if (deps.sandbox) app.route("/sandbox/api/v1", deps.sandbox);
+  app.route("/", pages());
+
+  app.notFound((c) =>
+    errorResponse(
+      new WattfareError(
+        "not_found",
+        `No route ${c.req.method} ${new URL(c.req.url).pathname}.`,
+      ),
+    )
+  );
+  app.onError((error) => errorResponse(error));
+  return app;
+}

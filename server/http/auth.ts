@@ -1,0 +1,84 @@
+import { createMiddleware } from "hono/factory";
+import { parseSecretKey } from "../../sdk/secret_key.ts";
+import { type AppRecord, getApp } from "../apps/apps.ts";
+import { sha256Hex, timingSafeEqual } from "../crypto/digest.ts";
+import { WattfareError } from "../errors.ts";
+import {
+  type VerifiedSession,
+  verifySession,
+} from "../sessions/verify_session.ts";
+import type { Env } from "./env.ts";
+
+/** How a request proved who it is. */
+export type Caller =
+  | { kind: "secret"; app: AppRecord; secretKey: string }
+  | { kind: "session"; app: AppRecord; session: VerifiedSession };
+
+/** Requires the app's secret key as a bearer token; sets `c.var.caller`. */
+export function secretKeyAuth() {
+  return createMiddleware<Env>(async (c, next) => {
+    const secretKey = bearer(c.req.header("authorization"));
+    const app = await appFromSecretKey(c.var.kv, secretKey);
+    c.set("caller", { kind: "secret", app, secretKey });
+    await next();
+  });
+}
+
+/** Accepts a secret key or a session JWT as the bearer token. */
+export function secretKeyOrSessionAuth() {
+  return createMiddleware<Env>(async (c, next) => {
+    const token = bearer(c.req.header("authorization"));
+    if (token.startsWith("sk_")) {
+      const app = await appFromSecretKey(c.var.kv, token);
+      c.set("caller", { kind: "secret", app, secretKey: token });
+    } else {
+      const session = await verifySession(c.var.kv, token, c.var.clock());
+      c.set("caller", { kind: "session", app: session.app, session });
+    }
+    await next();
+  });
+}
+
+/** Requires a session JWT as the bearer token. */
+export function sessionAuth() {
+  return createMiddleware<Env>(async (c, next) => {
+    const token = bearer(c.req.header("authorization"));
+    const session = await verifySession(c.var.kv, token, c.var.clock());
+    c.set("caller", { kind: "session", app: session.app, session });
+    await next();
+  });
+}
+
+function bearer(header: string | undefined): string {
+  const match = header ? /^Bearer[ ]+(\S{1,4096})$/i.exec(header.trim()) : null;
+  if (!match) {
+    throw new WattfareError(
+      "invalid_api_key",
+      "Missing credentials: send `Authorization: Bearer <key>`.",
+    );
+  }
+  return match[1];
+}
+
+async function appFromSecretKey(
+  kv: Deno.Kv,
+  key: string,
+): Promise<AppRecord> {
+  const invalid = new WattfareError(
+    "invalid_api_key",
+    "Invalid secret key. Keys look like sk_test_<appId>_<secret>; check it was not rotated.",
+  );
+  const parts = parseSecretKey(key);
+  if (!parts) throw invalid;
+  const app = await getApp(kv, parts.appId);
+  if (!app || !timingSafeEqual(await sha256Hex(parts.secret), app.secretHash)) {
+    throw invalid;
+  }
+  if (app.mode !== parts.mode) {
+    throw new WattfareError(
+      "mode_mismatch",
+      `This is a ${app.mode} app; use its sk_${app.mode}_ key.`,
+    );
+  }
+  return app;
+}

@@ -1,0 +1,15 @@
+import type { Config } from "../config.ts";
+import type { SecretBox } from "../crypto/secret_box.ts";
+import type { Caller } from "./auth.ts";
+
+/** What every request handler can reach through `c.var`. */
+export interface Env {
+  Variables: {
+    kv: Deno.Kv;
+    config: Config;
+    box: SecretBox;
+    /** Current time in ms; tests replace it. */
+    clock: () => number;
+    caller: Caller;
+  };
+}

@@ -1,0 +1,26 @@
+import { z } from "zod";
+
+/** An app's own id for one of its users. */
+export const userIdSchema = z.string().min(1).max(256).regex(
+  // deno-lint-ignore no-control-regex
+  /^[^\x00-\x1f\x7f]*$/,
+  "must not contain control characters",
+);
+
+/** A monthly cap in USD. */
+export const monthlyUsdSchema = z.number().finite().min(0).max(1_000_000);
+
+/** `POST /api/v1/sessions`; the seeds spell the limit both `limits` and `requestLimit`. */
+export const createSessionBody = z.strictObject({
+  userId: userIdSchema,
+  limits: z.strictObject({ monthlyUsd: monthlyUsdSchema.nullable() })
+    .nullable().optional(),
+  requestLimit: z.strictObject({ monthlyUsd: monthlyUsdSchema.nullable() })
+    .nullable().optional(),
+});
+
+/** `POST /api/v1/test/connections`. */
+export const createTestConnectionBody = z.strictObject({
+  userId: userIdSchema,
+  monthlyUsd: monthlyUsdSchema.nullable(),
+});

@@ -1,0 +1,40 @@
+/** An upper bound of one request's cost, reserved in the ledger while it runs. */
+export interface Hold {
+  id: string;
+  appId: string;
+  userId: string;
+  /** The period (`YYYY-MM-DD`) whose ledger holds it. */
+  period: string;
+  model: string;
+  /** Reserved nano-dollars, counted in the ledger's `held`. */
+  boundNano: bigint;
+  createdAt: number;
+  /** When the expiry queue message settles it at the bound, if nothing else did. */
+  expiresAt: number;
+}
+
+/** What the hold-expiry queue message carries. */
+export interface HoldExpiryMessage {
+  kind: "hold_expiry";
+  holdId: string;
+}
+
+/** The immutable record of one settled request. */
+export interface UsageEntry {
+  requestId: string;
+  appId: string;
+  userId: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  costNano: bigint;
+  /**
+   * `usage`: the upstream's reported usage; `output_bound`: no usage came (a cut
+   * stream), charged from the output seen; `expired`: the hold
+   * expired unsettled and was charged in full.
+   */
+  basis: "usage" | "output_bound" | "expired";
+  /** Cost above the hold's bound (only when an upstream price changed). */
+  overshootNano: bigint;
+  createdAt: number;
+}

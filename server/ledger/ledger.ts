@@ -1,0 +1,253 @@
+import { WattfareError } from "../errors.ts";
+import {
+  connectionKey,
+  holdKey,
+  holdsPrefix,
+  ledgerKey,
+  usageKey,
+} from "../kv/keys.ts";
+import type { Connection } from "../connections/connection.ts";
+import { periodStart } from "./period.ts";
+import { EMPTY_LEDGER, type LedgerRecord } from "./ledger_record.ts";
+import type { Hold, HoldExpiryMessage, UsageEntry } from "./hold.ts";
+import { KeyLock } from "./key_lock.ts";
+import { requestId } from "./request_id.ts";
+
+/** What a settled request is charged. */
+export interface Charge {
+  costNano: bigint;
+  promptTokens: number;
+  completionTokens: number;
+  basis: UsageEntry["basis"];
+}
+
+/** The connection a hold was placed on, as read inside the hold's commit. */
+export interface HoldContext {
+  connection: Connection;
+  period: string;
+  /** Cap − spent − held before this hold; `null` when uncapped. */
+  remainingNano: bigint | null;
+}
+
+/**
+ * The money path. Every change to a ledger is one atomic KV commit that
+ * checks the versionstamps it read, so `spent + held ≤ cap` holds at every
+ * commit, across processes; within a process, commits for one connection
+ * queue on a lock instead of colliding.
+ */
+export class Ledger {
+  readonly #kv: Deno.Kv;
+  readonly #clock: () => number;
+  readonly #holdTtlMs: number;
+  readonly #lock = new KeyLock();
+
+  constructor(
+    kv: Deno.Kv,
+    options: { clock: () => number; holdTtlMs: number },
+  ) {
+    this.#kv = kv;
+    this.#clock = options.clock;
+    this.#holdTtlMs = options.holdTtlMs;
+  }
+
+  /**
+   * Reserves the bound `size` returns for the remaining budget, in one commit
+   * that also checks the connection is still active and unchanged. `size`
+   * throws (e.g. `budget_exceeded`) when nothing fits; then nothing is
+   * written.
+   */
+  async placeHold<T extends { boundNano: bigint }>(
+    appId: string,
+    userId: string,
+    model: string,
+    size: (context: HoldContext) => T,
+  ): Promise<{ hold: Hold; sized: T; context: HoldContext }> {
+    return await this.#lock.run(lockKey(appId, userId), async () => {
+      while (true) {
+        const now = this.#clock();
+        const connectionEntry = await this.#kv.get<Connection>(
+          connectionKey(appId, userId),
+        );
+        const connection = activeConnection(connectionEntry.value);
+        const period = periodStart(connection.approvedAt, now);
+        const ledgerEntry = await this.#kv.get<LedgerRecord>(
+          ledgerKey(appId, userId, period),
+        );
+        const ledger = ledgerEntry.value ?? EMPTY_LEDGER;
+        const remainingNano = connection.capNano === null
+          ? null
+          : connection.capNano - ledger.spent - ledger.held;
+        const context = { connection, period, remainingNano };
+        const sized = size(context);
+        if (
+          sized.boundNano < 0n ||
+          (remainingNano !== null && sized.boundNano > remainingNano)
+        ) {
+          throw new RangeError("a hold must fit the remaining budget");
+        }
+        const hold: Hold = {
+          id: requestId(now),
+          appId,
+          userId,
+          period,
+          model,
+          boundNano: sized.boundNano,
+          createdAt: now,
+          expiresAt: now + this.#holdTtlMs,
+        };
+        const message: HoldExpiryMessage = {
+          kind: "hold_expiry",
+          holdId: hold.id,
+        };
+        const result = await this.#kv.atomic()
+          .check(connectionEntry)
+          .check(ledgerEntry)
+          .set(
+            ledgerKey(appId, userId, period),
+            {
+              spent: ledger.spent,
+              held: ledger.held + sized.boundNano,
+            } satisfies LedgerRecord,
+          )
+          .set(holdKey(hold.id), hold)
+          .enqueue(message, { delay: this.#holdTtlMs })
+          .commit();
+        if (result.ok) return { hold, sized, context };
+      }
+    });
+  }
+
+  /**
+   * Moves a hold into `spent` at its exact cost and writes the request's
+   * usage entry, in one commit. Returns false when the hold was already
+   * settled (e.g. by its expiry), in which case nothing changes.
+   */
+  async settle(hold: Hold, charge: Charge): Promise<boolean> {
+    if (charge.costNano > hold.boundNano) {
+      console.warn(JSON.stringify({
+        level: "warn",
+        msg: "cost above hold bound (upstream price changed?)",
+        requestId: hold.id,
+        model: hold.model,
+        overshootNano: String(charge.costNano - hold.boundNano),
+      }));
+    }
+    return await this.#finish(hold.id, charge);
+  }
+
+  /** Returns a hold's budget untouched: the upstream served nothing. */
+  async release(hold: Hold): Promise<boolean> {
+    return await this.#finish(hold.id, null);
+  }
+
+  /**
+   * Settles a hold that outlived its expiry at its full bound: the process
+   * that placed it died, or lost track of it. A no-op if it was settled.
+   */
+  async expire(holdId: string): Promise<boolean> {
+    return await this.#finish(holdId, "bound");
+  }
+
+  /** Expires every hold past its expiry (at start-up, in case the queue lags). */
+  async expireOverdue(): Promise<number> {
+    let count = 0;
+    const now = this.#clock();
+    for await (const entry of this.#kv.list<Hold>({ prefix: holdsPrefix() })) {
+      if (entry.value.expiresAt <= now && await this.expire(entry.value.id)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** The queue handler's part: settles expired holds, ignores other messages. */
+  async handleQueueMessage(message: unknown): Promise<void> {
+    const expiry = message as Partial<HoldExpiryMessage> | null;
+    if (expiry?.kind === "hold_expiry" && typeof expiry.holdId === "string") {
+      await this.expire(expiry.holdId);
+    }
+  }
+
+  async #finish(
+    holdId: string,
+    charge: Charge | "bound" | null,
+  ): Promise<boolean> {
+    const first = (await this.#kv.get<Hold>(holdKey(holdId))).value;
+    if (!first) return false;
+    return await this.#lock.run(
+      lockKey(first.appId, first.userId),
+      async () => {
+        while (true) {
+          const holdEntry = await this.#kv.get<Hold>(holdKey(holdId));
+          const hold = holdEntry.value;
+          if (!hold) return false;
+          const key = ledgerKey(hold.appId, hold.userId, hold.period);
+          const ledgerEntry = await this.#kv.get<LedgerRecord>(key);
+          const ledger = ledgerEntry.value ?? EMPTY_LEDGER;
+          const applied: Charge | null = charge === "bound"
+            ? {
+              costNano: hold.boundNano,
+              promptTokens: 0,
+              completionTokens: 0,
+              basis: "expired",
+            }
+            : charge;
+          const cost = applied?.costNano ?? 0n;
+          const op = this.#kv.atomic()
+            .check(holdEntry)
+            .check(ledgerEntry)
+            .set(
+              key,
+              {
+                spent: ledger.spent + cost,
+                held: ledger.held - hold.boundNano,
+              } satisfies LedgerRecord,
+            )
+            .delete(holdKey(hold.id));
+          if (applied) {
+            const entry: UsageEntry = {
+              requestId: hold.id,
+              appId: hold.appId,
+              userId: hold.userId,
+              model: hold.model,
+              promptTokens: applied.promptTokens,
+              completionTokens: applied.completionTokens,
+              costNano: cost,
+              basis: applied.basis,
+              overshootNano: cost > hold.boundNano ? cost - hold.boundNano : 0n,
+              createdAt: this.#clock(),
+            };
+            const usage = usageKey(
+              hold.appId,
+              hold.userId,
+              hold.period,
+              hold.id,
+            );
+            op.check({ key: usage, versionstamp: null }).set(usage, entry);
+          }
+          if ((await op.commit()).ok) return true;
+        }
+      },
+    );
+  }
+}
+
+function lockKey(appId: string, userId: string): string {
+  return JSON.stringify([appId, userId]);
+}
+
+function activeConnection(connection: Connection | null): Connection {
+  if (connection?.state === "revoked") {
+    throw new WattfareError(
+      "revoked",
+      "The user revoked this app's access to their AI budget.",
+    );
+  }
+  if (!connection || connection.state !== "active") {
+    throw new WattfareError(
+      "not_connected",
+      "This user has not connected an AI budget to your app.",
+    );
+  }
+  return connection;
+}

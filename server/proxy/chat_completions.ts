@@ -1,0 +1,316 @@
+import type { Context } from "hono";
+import type { Mode } from "../../sdk/secret_key.ts";
+import { WattfareError } from "../errors.ts";
+import { formatUsd, tokenCost } from "../money.ts";
+import type { SecretBox } from "../crypto/secret_box.ts";
+import type { Charge, Ledger } from "../ledger/ledger.ts";
+import type { Hold } from "../ledger/hold.ts";
+import type { Env } from "../http/env.ts";
+import { readJson } from "../http/read_json.ts";
+import { userIdSchema } from "../http/schemas.ts";
+import {
+  chatRequestSchema,
+  promptBoundTokens,
+  requestedMaxTokens,
+} from "./chat_request.ts";
+import { type HoldSize, sizeHold } from "./hold_size.ts";
+import type { ModelPrice, PriceBook } from "./price_book.ts";
+import { createStreamMeter } from "./stream_meter.ts";
+import type { Upstream } from "./upstream.ts";
+import { parseCompletionUsage, type Usage } from "./usage.ts";
+
+/** What the proxy works with. */
+export interface ProxyDeps {
+  ledger: Ledger;
+  box: SecretBox;
+  priceBooks: Record<Mode, PriceBook>;
+  upstreams: Record<Mode, Upstream>;
+  upstreamTimeoutMs: number;
+  /** Keeps settlements that run after a response is sent in view (for shutdown and tests). */
+  track(settlement: Promise<unknown>): void;
+}
+
+/** The metered work of one admitted request. */
+interface Metered {
+  hold: Hold;
+  size: HoldSize;
+  price: ModelPrice;
+  promptTokens: number;
+}
+
+/**
+ * `POST /api/v1/chat/completions`: price the model, hold the worst case
+ * against the user's cap, forward with the user's funding key, and settle the
+ * exact cost when the upstream's usage arrives.
+ */
+export function chatCompletions(deps: ProxyDeps) {
+  return async (c: Context<Env>): Promise<Response> => {
+    const app = c.var.caller.app;
+    const userId = userHeader(c);
+    const request = await readJson(c, chatRequestSchema);
+    const price = await deps.priceBooks[app.mode].price(request.model);
+    const promptTokens = promptBoundTokens(request);
+    const { hold, sized: size, context } = await deps.ledger.placeHold(
+      app.id,
+      userId,
+      request.model,
+      ({ remainingNano }) =>
+        sizeHold(
+          price,
+          promptTokens,
+          requestedMaxTokens(request),
+          remainingNano,
+        ),
+    );
+    const metered: Metered = { hold, size, price, promptTokens };
+
+    const body = { ...request };
+    if (body.max_completion_tokens != null) {
+      body.max_completion_tokens = size.maxTokens;
+    }
+    if (body.max_completion_tokens == null || body.max_tokens != null) {
+      body.max_tokens = size.maxTokens;
+    }
+    if (body.stream) body.stream_options = { include_usage: true };
+
+    let upstreamResponse: Response;
+    // Aborts only the wait for the upstream's headers: a client that leaves
+    // then, or the timeout. Once streaming, cancelling the body stops it.
+    // (Deno's request.signal also fires after a successful response, so it
+    // must not reach the stream.)
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, deps.upstreamTimeoutMs);
+    const clientGone = () => abort.abort();
+    c.req.raw.signal.addEventListener("abort", clientGone, { once: true });
+    try {
+      const fundingKey = await deps.box.open(context.connection.funding);
+      const upstream = deps.upstreams[app.mode];
+      upstreamResponse = await upstream.fetch(
+        new Request(upstream.url("/chat/completions"), {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${fundingKey}`,
+            "content-type": "application/json",
+            accept: body.stream ? "text/event-stream" : "application/json",
+          },
+          body: JSON.stringify(body),
+          signal: abort.signal,
+        }),
+      );
+      // An in-process upstream may answer an aborted request instead of failing.
+      if (abort.signal.aborted) {
+        await upstreamResponse.body?.cancel();
+        throw abort.signal.reason;
+      }
+    } catch {
+      await deps.ledger.release(hold);
+      throw timedOut
+        ? new WattfareError(
+          "upstream_timeout",
+          "The upstream did not answer in time; nothing was charged.",
+        )
+        : new WattfareError(
+          "upstream_error",
+          "Could not reach the upstream; nothing was charged.",
+        );
+    } finally {
+      clearTimeout(timer);
+      c.req.raw.signal.removeEventListener("abort", clientGone);
+    }
+
+    if (!upstreamResponse.ok) {
+      await deps.ledger.release(hold);
+      throw await upstreamFailure(upstreamResponse);
+    }
+    const headers = new Headers({
+      "content-type": upstreamResponse.headers.get("content-type") ??
+        "application/json",
+      "x-wattfare-request-id": hold.id,
+    });
+    if (!body.stream || !upstreamResponse.body) {
+      return await settleWhole(deps, metered, upstreamResponse, headers);
+    }
+    headers.set("cache-control", "no-cache");
+    return new Response(meteredStream(deps, metered, upstreamResponse.body), {
+      status: 200,
+      headers,
+    });
+  };
+}
+
+function userHeader(c: Context<Env>): string {
+  const userId = c.req.header("x-wattfare-user");
+  if (c.req.header("x-wattfare-grant") !== undefined) {
+    if (userId !== undefined) {
+      throw new WattfareError(
+        "invalid_request",
+        "Send either x-wattfare-user or x-wattfare-grant, not both.",
+      );
+    }
+    throw new WattfareError(
+      "grant_invalid",
+      "This grant is unknown, expired or used up.",
+    );
+  }
+  const parsed = userIdSchema.safeParse(userId);
+  if (!parsed.success) {
+    throw new WattfareError(
+      "invalid_request",
+      "Name the user the request is for in the x-wattfare-user header.",
+      { param: "x-wattfare-user" },
+    );
+  }
+  return parsed.data;
+}
+
+/** A non-stream response: read it whole, settle, then answer with its cost. */
+async function settleWhole(
+  deps: ProxyDeps,
+  metered: Metered,
+  response: Response,
+  headers: Headers,
+): Promise<Response> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    // The upstream started answering, then failed: it may have billed, so
+    // charge the worst case.
+    await deps.ledger.settle(metered.hold, boundCharge(metered, undefined));
+    throw new WattfareError(
+      "upstream_error",
+      "The upstream's response broke off.",
+    );
+  }
+  const usage = parseCompletionUsage(text);
+  const charge = usage
+    ? usageCharge(metered, usage)
+    : boundCharge(metered, undefined);
+  await deps.ledger.settle(metered.hold, charge);
+  headers.set("x-wattfare-cost", formatUsd(charge.costNano));
+  return new Response(text, { status: 200, headers });
+}
+
+/**
+ * Passes the upstream's stream to the client chunk for chunk, through the
+ * meter, and settles once it ends, breaks or the client goes away.
+ */
+function meteredStream(
+  deps: ProxyDeps,
+  metered: Metered,
+  upstreamBody: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const meter = createStreamMeter();
+  const reader = upstreamBody.pipeThrough(meter.stream).getReader();
+  let settled = false;
+  const settle = () => {
+    if (settled) return;
+    settled = true;
+    const seen = meter.snapshot();
+    const charge = seen.usage
+      ? usageCharge(metered, seen.usage)
+      : boundCharge(metered, seen.generatedBytes);
+    deps.track(deps.ledger.settle(metered.hold, charge));
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          settle();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        settle();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+      settle();
+    },
+  }, { highWaterMark: 0 });
+}
+
+function usageCharge(metered: Metered, usage: Usage): Charge {
+  return {
+    costNano: usage.costNano ?? tokenCost(usage, metered.price.prices),
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    basis: "usage",
+  };
+}
+
+/**
+ * The charge when no usage arrived: the prompt bound plus one completion
+ * token per byte of output seen (every token is at least a byte), or the
+ * whole completion limit when the output is unknown.
+ */
+function boundCharge(
+  metered: Metered,
+  outputBytes: number | undefined,
+): Charge {
+  const completionTokens = Math.min(
+    outputBytes ?? metered.size.maxTokens,
+    metered.size.maxTokens,
+  );
+  return {
+    costNano: tokenCost(
+      { promptTokens: metered.promptTokens, completionTokens },
+      metered.price.prices,
+    ),
+    promptTokens: metered.promptTokens,
+    completionTokens,
+    basis: "output_bound",
+  };
+}
+
+/** Maps an upstream's error answer to ours; the upstream's text is kept short. */
+async function upstreamFailure(response: Response): Promise<WattfareError> {
+  let detail = "";
+  try {
+    const body = await response.json();
+    if (typeof body?.error?.message === "string") {
+      detail = body.error.message.slice(0, 300);
+    }
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  const suffix = detail ? `: ${detail}` : "";
+  switch (response.status) {
+    case 400:
+    case 422:
+      return new WattfareError(
+        "invalid_request",
+        `The upstream rejected the request${suffix}`,
+      );
+    case 402:
+      return new WattfareError(
+        "budget_exceeded",
+        `The user's funding source is out of credits${suffix}`,
+      );
+    case 429: {
+      const retryAfter = Number(response.headers.get("retry-after"));
+      return new WattfareError(
+        "rate_limited",
+        `The upstream is rate limiting${suffix}`,
+        {
+          retryAfter: Number.isFinite(retryAfter) && retryAfter > 0
+            ? retryAfter
+            : 1,
+        },
+      );
+    }
+    default:
+      return new WattfareError(
+        "upstream_error",
+        `The upstream failed with status ${response.status}; nothing was charged${suffix}`,
+      );
+  }
+}

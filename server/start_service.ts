@@ -1,0 +1,85 @@
+import type { Config } from "./config.ts";
+import { resolveMasterKey } from "./crypto/master_key.ts";
+import { SecretBox } from "./crypto/secret_box.ts";
+import { createApp } from "./http/app.ts";
+import { openKv } from "./kv/open_kv.ts";
+import { Ledger } from "./ledger/ledger.ts";
+import { Pending } from "./proxy/pending.ts";
+import { PriceBook } from "./proxy/price_book.ts";
+import { upstreamsFor } from "./proxy/upstream.ts";
+import { createSandbox, type Sandbox } from "./sandbox/sandbox.ts";
+
+/** A running service. */
+export interface Service {
+  /** Where it listens, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  kv: Deno.Kv;
+  box: SecretBox;
+  ledger: Ledger;
+  /** The in-process sandbox, unless `WATTFARE_SANDBOX_URL` points elsewhere. */
+  sandbox: Sandbox | undefined;
+  /** Resolves once every settlement started so far has committed. */
+  settled(): Promise<void>;
+  /** Stops accepting requests, waits for open ones and their settlements, closes KV. */
+  close(): Promise<void>;
+}
+
+/** Opens the store, builds the app and serves it as `config` says. */
+export async function startService(
+  config: Config,
+  options: { clock?: () => number; quiet?: boolean } = {},
+): Promise<Service> {
+  const clock = options.clock ?? Date.now;
+  const kv = await openKv(config.kvPath);
+  const box = await SecretBox.create([await resolveMasterKey(config)]);
+  const sandbox = config.sandboxUrl ? undefined : createSandbox();
+  const ledger = new Ledger(kv, { clock, holdTtlMs: config.holdTtlMs });
+  const pending = new Pending();
+  const upstreams = upstreamsFor(config, sandbox?.app.fetch);
+  const app = createApp({
+    kv,
+    config,
+    box,
+    sandbox: sandbox?.app,
+    clock,
+    proxy: {
+      ledger,
+      box,
+      upstreams,
+      priceBooks: {
+        live: new PriceBook(upstreams.live, clock),
+        test: new PriceBook(upstreams.test, clock),
+      },
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      track: (work) => pending.track(work),
+    },
+  });
+  const queue = kv.listenQueue((message) => ledger.handleQueueMessage(message));
+  pending.track(ledger.expireOverdue());
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: () => {},
+  }, app.fetch);
+  const { hostname, port } = server.addr;
+  const url = `http://${
+    hostname.includes(":") ? `[${hostname}]` : hostname
+  }:${port}`;
+  if (!options.quiet) {
+    console.log(JSON.stringify({ level: "info", msg: "listening", url }));
+  }
+  return {
+    url,
+    kv,
+    box,
+    ledger,
+    sandbox,
+    settled: () => pending.idle(),
+    async close() {
+      await server.shutdown();
+      await pending.idle();
+      kv.close();
+      await queue;
+    },
+  };
+}
