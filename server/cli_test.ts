@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { AppSummary } from "./apps/apps.ts";
+import { spawnService } from "./testing/spawn_service.ts";
 
 const cli = new URL("./cli.ts", import.meta.url).pathname;
-const main = new URL("../main.ts", import.meta.url).pathname;
 
 async function run(args: string[], kvPath: string) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -63,19 +63,10 @@ Deno.test("the CLI creates, lists and rotates apps that the service then accepts
     assert.notEqual(newKey, app.secretKey);
 
     // The real service on the same file: the new key works, the old does not.
-    const service = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", main],
-      env: { WATTFARE_KV: kvPath, PORT: "0" },
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    const service = await spawnService({ WATTFARE_KV: kvPath });
     try {
-      const reader = service.stdout.pipeThrough(new TextDecoderStream())
-        .getReader();
-      const { value } = await reader.read();
-      const { url } = JSON.parse(value!.split("\n")[0]);
       const status = (key: string) =>
-        fetch(`${url}/api/v1/status?userId=u`, {
+        fetch(`${service.url}/api/v1/status?userId=u`, {
           headers: { authorization: `Bearer ${key}` },
         });
       const ok = await status(newKey);
@@ -84,11 +75,8 @@ Deno.test("the CLI creates, lists and rotates apps that the service then accepts
       const old = await status(app.secretKey!);
       assert.equal(old.status, 401);
       await old.body?.cancel();
-      reader.releaseLock();
     } finally {
-      service.kill("SIGTERM");
-      await service.status;
-      await service.stdout.cancel().catch(() => {});
+      await service.stop();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
