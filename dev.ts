@@ -47,19 +47,20 @@ await approveTestConnection(
   usdToNano(5, "down"),
 );
 
+const url = config.publicUrl;
 console.log(`
 Wattfare is running (test mode, sandbox upstream).
 
-  service          ${service.url}
-  API              ${service.url}/api/v1
-  sandbox          ${service.url}/sandbox/api/v1
-  health           ${service.url}/healthz
+  service          ${url}
+  API              ${url}/api/v1
+  sandbox          ${url}/sandbox/api/v1
+  health           ${url}/healthz
 
   publishable key  ${app.publishableKey}
   secret key       ${app.secretKey}
   demo user        ${DEMO_USER} (connected, $5.00 monthly cap)
 
 Try it:
-  curl -s '${service.url}/api/v1/status?userId=${DEMO_USER}' \\
+  curl -s '${url}/api/v1/status?userId=${DEMO_USER}' \\
     -H 'authorization: Bearer ${app.secretKey}'
 `);
