@@ -13,6 +13,8 @@ import { createSandbox, type Sandbox } from "./sandbox/sandbox.ts";
 export interface Service {
   /** Where it listens, e.g. `http://127.0.0.1:8000`. */
   url: string;
+  /** The service's own origin as pages and popups see it. */
+  publicUrl: string;
   kv: Deno.Kv;
   box: SecretBox;
   ledger: Ledger;
@@ -26,9 +28,10 @@ export interface Service {
 
 /** Opens the store, builds the app and serves it as `config` says. */
 export async function startService(
-  config: Config,
+  initialConfig: Config,
   options: { clock?: () => number; quiet?: boolean } = {},
 ): Promise<Service> {
+  let config = initialConfig;
   const clock = options.clock ?? Date.now;
   const kv = await openKv(config.kvPath);
   const box = await SecretBox.create([await resolveMasterKey(config)]);
@@ -36,7 +39,22 @@ export async function startService(
   const ledger = new Ledger(kv, { clock, holdTtlMs: config.holdTtlMs });
   const pending = new Pending();
   const upstreams = upstreamsFor(config, sandbox?.app.fetch);
-  const app = createApp({
+  // With PORT=0 the port is known only once listening; a public URL
+  // derived from it is completed then, so the app is built after that.
+  const late: { app?: ReturnType<typeof createApp> } = {};
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: () => {},
+  }, (request, info) => late.app!.fetch(request, info));
+  const { hostname, port } = server.addr;
+  const url = `http://${
+    hostname.includes(":") ? `[${hostname}]` : hostname
+  }:${port}`;
+  if (config.port === 0 && config.publicUrl === "http://localhost:0") {
+    config = { ...config, publicUrl: `http://localhost:${port}` };
+  }
+  late.app = createApp({
     kv,
     config,
     box,
@@ -56,20 +74,12 @@ export async function startService(
   });
   const queue = kv.listenQueue((message) => ledger.handleQueueMessage(message));
   pending.track(ledger.expireOverdue());
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: () => {},
-  }, app.fetch);
-  const { hostname, port } = server.addr;
-  const url = `http://${
-    hostname.includes(":") ? `[${hostname}]` : hostname
-  }:${port}`;
   if (!options.quiet) {
     console.log(JSON.stringify({ level: "info", msg: "listening", url }));
   }
   return {
     url,
+    publicUrl: config.publicUrl,
     kv,
     box,
     ledger,

@@ -7,11 +7,17 @@ import {
   disconnect,
 } from "../connections/connections.ts";
 import { connectionStatus } from "../connections/status.ts";
-import { secretKeyAuth, secretKeyOrSessionAuth } from "./auth.ts";
+import {
+  type Caller,
+  secretKeyAuth,
+  secretKeyOrSessionAuth,
+  sessionAuth,
+} from "./auth.ts";
 import type { Env } from "./env.ts";
 import { chatCompletions, type ProxyDeps } from "../proxy/chat_completions.ts";
 import { readJson } from "./read_json.ts";
 import {
+  approveConsentBody,
   createSessionBody,
   createTestConnectionBody,
   userIdSchema,
@@ -80,6 +86,71 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     );
   });
 
+  api.get("/consent", sessionAuth(), async (c) => {
+    const { app, session } = sessionCaller(c.var.caller);
+    return c.json({
+      app: { name: app.name, mode: app.mode, origins: app.origins },
+      userId: session.claims.appUserId,
+      limits: session.claims.limits,
+      status: await connectionStatus(
+        c.var.kv,
+        app.id,
+        session.claims.appUserId,
+        c.var.clock(),
+      ),
+    });
+  });
+
+  api.post("/consent", sessionAuth(), async (c) => {
+    const { app, session } = sessionCaller(c.var.caller);
+    // Only Wattfare's own pages may record consent (the popup).
+    const requestOrigin = c.req.header("origin");
+    if (
+      requestOrigin !== undefined &&
+      requestOrigin !== new URL(c.var.config.publicUrl).origin
+    ) {
+      throw new WattfareError(
+        "origin_not_allowed",
+        "Consent is given on Wattfare's own pages only.",
+      );
+    }
+    const body = await readJson(c, approveConsentBody);
+    if (!app.origins.includes(body.origin)) {
+      throw new WattfareError(
+        "origin_not_allowed",
+        `${body.origin} is not one of the origins registered for ${app.name}.`,
+        { param: "origin" },
+      );
+    }
+    if (app.mode === "live") {
+      throw new WattfareError(
+        "invalid_request",
+        "Live apps need a funding source, which this service cannot link yet.",
+      );
+    }
+    if (
+      body.monthlyUsd === null && session.claims.limits?.monthlyUsd !== null
+    ) {
+      throw new WattfareError(
+        "invalid_request",
+        "Choose a monthly cap.",
+        { param: "monthlyUsd" },
+      );
+    }
+    const userId = session.claims.appUserId;
+    await approveTestConnection(
+      c.var.kv,
+      c.var.box,
+      app,
+      userId,
+      body.monthlyUsd === null ? null : usdToNano(body.monthlyUsd, "down"),
+      c.var.clock(),
+    );
+    return c.json(
+      await connectionStatus(c.var.kv, app.id, userId, c.var.clock()),
+    );
+  });
+
   api.post("/test/connections", secretKeyAuth(), async (c) => {
     const app = c.var.caller.app;
     if (app.mode !== "test") {
@@ -124,4 +195,11 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
   });
 
   return api;
+}
+
+function sessionCaller(caller: Caller) {
+  if (caller.kind !== "session") {
+    throw new TypeError("sessionAuth must run first");
+  }
+  return caller;
 }

@@ -7,7 +7,7 @@ import type { ProxyDeps } from "../proxy/chat_completions.ts";
 import { apiV1 } from "./api_v1.ts";
 import type { Env } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
-import { pages } from "./pages.ts";
+import { pages } from "../pages/pages.ts";
 
 /** What the service needs from the outside world. */
 export interface AppDeps {

@@ -24,3 +24,11 @@ export const createTestConnectionBody = z.strictObject({
   userId: userIdSchema,
   monthlyUsd: monthlyUsdSchema.nullable(),
 });
+
+/** `POST /api/v1/consent`: the popup records the user's approval. */
+export const approveConsentBody = z.strictObject({
+  /** The cap the user approved (they may change what the app asked for). */
+  monthlyUsd: monthlyUsdSchema.nullable(),
+  /** The opener's origin, as the browser reported it to the popup. */
+  origin: z.string().max(2048),
+});
