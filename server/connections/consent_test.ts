@@ -18,7 +18,12 @@ Deno.test("the popup reads the request and records the approval", async () => {
     headers: bearer(token),
   });
   assert.deepEqual(await context.json(), {
-    app: { name: "test app", mode: "test", origins: [ORIGIN] },
+    app: {
+      name: "test app",
+      mode: "test",
+      origins: [ORIGIN],
+      publishableKey: app.publishableKey,
+    },
     userId: "u1",
     limits: { monthlyUsd: 10 },
     status: {

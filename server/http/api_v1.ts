@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { mintSessionToken } from "../../sdk/session_token.ts";
 import { WattfareError } from "../errors.ts";
+import { type AppRecord, summarize } from "../apps/apps.ts";
+import { createTestGrant } from "../grants/grants.ts";
 import { usdToNano } from "../money.ts";
 import {
   approveTestConnection,
@@ -18,6 +20,7 @@ import { chatCompletions, type ProxyDeps } from "../proxy/chat_completions.ts";
 import { readJson } from "./read_json.ts";
 import {
   approveConsentBody,
+  createGrantBody,
   createSessionBody,
   createTestConnectionBody,
   userIdSchema,
@@ -89,7 +92,12 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
   api.get("/consent", sessionAuth(), async (c) => {
     const { app, session } = sessionCaller(c.var.caller);
     return c.json({
-      app: { name: app.name, mode: app.mode, origins: app.origins },
+      app: {
+        name: app.name,
+        mode: app.mode,
+        origins: app.origins,
+        publishableKey: summarize(app).publishableKey,
+      },
       userId: session.claims.appUserId,
       limits: session.claims.limits,
       status: await connectionStatus(
@@ -103,31 +111,10 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
 
   api.post("/consent", sessionAuth(), async (c) => {
     const { app, session } = sessionCaller(c.var.caller);
-    // Only Wattfare's own pages may record consent (the popup).
-    const requestOrigin = c.req.header("origin");
-    if (
-      requestOrigin !== undefined &&
-      requestOrigin !== new URL(c.var.config.publicUrl).origin
-    ) {
-      throw new WattfareError(
-        "origin_not_allowed",
-        "Consent is given on Wattfare's own pages only.",
-      );
-    }
+    assertOwnPage(c.req.header("origin"), c.var.config.publicUrl);
     const body = await readJson(c, approveConsentBody);
-    if (!app.origins.includes(body.origin)) {
-      throw new WattfareError(
-        "origin_not_allowed",
-        `${body.origin} is not one of the origins registered for ${app.name}.`,
-        { param: "origin" },
-      );
-    }
-    if (app.mode === "live") {
-      throw new WattfareError(
-        "invalid_request",
-        "Live apps need a funding source, which this service cannot link yet.",
-      );
-    }
+    assertRegisteredOrigin(app, body.origin);
+    assertTestMode(app);
     if (
       body.monthlyUsd === null && session.claims.limits?.monthlyUsd !== null
     ) {
@@ -148,6 +135,21 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     );
     return c.json(
       await connectionStatus(c.var.kv, app.id, userId, c.var.clock()),
+    );
+  });
+
+  api.post("/grants", sessionAuth(), async (c) => {
+    const { app } = sessionCaller(c.var.caller);
+    assertOwnPage(c.req.header("origin"), c.var.config.publicUrl);
+    const body = await readJson(c, createGrantBody);
+    if (body.origin !== undefined) assertRegisteredOrigin(app, body.origin);
+    assertTestMode(app);
+    const maxUsd = body.maxUsd ?? null;
+    return c.json(
+      await createTestGrant(c.var.kv, c.var.box, app, {
+        requests: body.requests,
+        maxNano: maxUsd === null ? null : usdToNano(maxUsd, "down"),
+      }, c.var.clock()),
     );
   });
 
@@ -195,6 +197,36 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
   });
 
   return api;
+}
+
+/** Consent and grants are given on Wattfare's own pages only (the popup). */
+function assertOwnPage(origin: string | undefined, publicUrl: string): void {
+  if (origin !== undefined && origin !== new URL(publicUrl).origin) {
+    throw new WattfareError(
+      "origin_not_allowed",
+      "Consent is given on Wattfare's own pages only.",
+    );
+  }
+}
+
+/** The page that opened the popup must be one the app registered. */
+function assertRegisteredOrigin(app: AppRecord, origin: string): void {
+  if (!app.origins.includes(origin)) {
+    throw new WattfareError(
+      "origin_not_allowed",
+      `${origin} is not one of the origins registered for ${app.name}.`,
+      { param: "origin" },
+    );
+  }
+}
+
+function assertTestMode(app: AppRecord): void {
+  if (app.mode === "live") {
+    throw new WattfareError(
+      "invalid_request",
+      "Live apps need a funding source, which this service cannot link yet.",
+    );
+  }
 }
 
 function sessionCaller(caller: Caller) {

@@ -32,3 +32,11 @@ export const approveConsentBody = z.strictObject({
   /** The opener's origin, as the browser reported it to the popup. */
   origin: z.string().max(2048),
 });
+
+/** `POST /api/v1/grants`: a visitor approves a fixed number of requests. */
+export const createGrantBody = z.strictObject({
+  requests: z.number().int().min(1).max(1000),
+  maxUsd: monthlyUsdSchema.nullable().optional(),
+  /** The opener's origin, when the popup creates the grant. */
+  origin: z.string().max(2048).optional(),
+});

@@ -9,6 +9,8 @@
  * | `ledger`      | `[ledger, appId, userId, periodStart]`     | `LedgerRecord`    |
  * | `holds`       | `[holds, holdId]`                          | `HoldRecord` (expires) |
  * | `usage`       | `[usage, appId, userId, periodStart, requestId]` | `UsageEntry` (immutable) |
+ * | `grants`      | `[grants, grantId]`                        | `Grant` (id = SHA-256 of the token) |
+ * | `grant_usage` | `[grant_usage, grantId, requestId]`        | `UsageEntry` of a grant (immutable) |
  */
 
 /** Key of an app's record. */
@@ -62,4 +64,19 @@ export function usagePrefix(
   periodStart: string,
 ): Deno.KvKey {
   return ["usage", appId, userId, periodStart];
+}
+
+/** Key of a one-time grant, by the hash of its token. */
+export function grantKey(grantId: string): Deno.KvKey {
+  return ["grants", grantId];
+}
+
+/** Key of one settled request's usage entry under a grant. */
+export function grantUsageKey(grantId: string, requestId: string): Deno.KvKey {
+  return ["grant_usage", grantId, requestId];
+}
+
+/** Prefix listing a grant's usage entries. */
+export function grantUsagePrefix(grantId: string): Deno.KvKey {
+  return ["grant_usage", grantId];
 }

@@ -2,8 +2,11 @@
 export interface Hold {
   id: string;
   appId: string;
-  userId: string;
-  /** The period (`YYYY-MM-DD`) whose ledger holds it. */
+  /** The connection's user, or `null` for a grant's hold. */
+  userId: string | null;
+  /** The grant whose budget holds it, or `null` for a connection's hold. */
+  grantId: string | null;
+  /** The period (`YYYY-MM-DD`) whose ledger holds it (connections only). */
   period: string;
   model: string;
   /** Reserved nano-dollars, counted in the ledger's `held`. */
@@ -23,7 +26,8 @@ export interface HoldExpiryMessage {
 export interface UsageEntry {
   requestId: string;
   appId: string;
-  userId: string;
+  userId: string | null;
+  grantId: string | null;
   model: string;
   promptTokens: number;
   completionTokens: number;

@@ -1,12 +1,16 @@
 import { WattfareError } from "../errors.ts";
 import {
   connectionKey,
+  grantKey,
+  grantUsageKey,
   holdKey,
   holdsPrefix,
   ledgerKey,
   usageKey,
 } from "../kv/keys.ts";
 import type { Connection } from "../connections/connection.ts";
+import type { Grant } from "../grants/grant.ts";
+import type { Sealed } from "../crypto/secret_box.ts";
 import { periodStart } from "./period.ts";
 import { EMPTY_LEDGER, type LedgerRecord } from "./ledger_record.ts";
 import type { Hold, HoldExpiryMessage, UsageEntry } from "./hold.ts";
@@ -21,12 +25,12 @@ export interface Charge {
   basis: UsageEntry["basis"];
 }
 
-/** The connection a hold was placed on, as read inside the hold's commit. */
+/** The budget a hold was placed on, as read inside the hold's commit. */
 export interface HoldContext {
-  connection: Connection;
-  period: string;
   /** Cap − spent − held before this hold; `null` when uncapped. */
   remainingNano: bigint | null;
+  /** The funding key of the connection or grant. */
+  funding: Sealed;
 }
 
 /**
@@ -77,28 +81,16 @@ export class Ledger {
         const remainingNano = connection.capNano === null
           ? null
           : connection.capNano - ledger.spent - ledger.held;
-        const context = { connection, period, remainingNano };
-        const sized = size(context);
-        if (
-          sized.boundNano < 0n ||
-          (remainingNano !== null && sized.boundNano > remainingNano)
-        ) {
-          throw new RangeError("a hold must fit the remaining budget");
-        }
-        const hold: Hold = {
-          id: requestId(now),
+        const context = { remainingNano, funding: connection.funding };
+        const sized = fitted(size(context), remainingNano);
+        const hold = this.#newHold(now, {
           appId,
           userId,
+          grantId: null,
           period,
           model,
           boundNano: sized.boundNano,
-          createdAt: now,
-          expiresAt: now + this.#holdTtlMs,
-        };
-        const message: HoldExpiryMessage = {
-          kind: "hold_expiry",
-          holdId: hold.id,
-        };
+        });
         const result = await this.#kv.atomic()
           .check(connectionEntry)
           .check(ledgerEntry)
@@ -110,11 +102,79 @@ export class Ledger {
             } satisfies LedgerRecord,
           )
           .set(holdKey(hold.id), hold)
-          .enqueue(message, { delay: this.#holdTtlMs })
+          .enqueue(expiryMessage(hold), { delay: this.#holdTtlMs })
           .commit();
         if (result.ok) return { hold, sized, context };
       }
     });
+  }
+
+  /**
+   * Takes one request of a grant and reserves the bound `size` returns
+   * within its dollar cap, in one commit: the count and the money move
+   * together, so neither can be overspent by concurrent redemptions. Any
+   * grant that cannot pay (unknown, another app's, expired, used up, over
+   * its cap) is `402 grant_invalid`.
+   */
+  async placeGrantHold<T extends { boundNano: bigint }>(
+    appId: string,
+    grantId: string,
+    model: string,
+    size: (context: HoldContext) => T,
+  ): Promise<{ hold: Hold; sized: T; context: HoldContext }> {
+    return await this.#lock.run(
+      JSON.stringify(["grant", grantId]),
+      async () => {
+        while (true) {
+          const now = this.#clock();
+          const entry = await this.#kv.get<Grant>(grantKey(grantId));
+          const grant = entry.value;
+          if (
+            !grant || grant.appId !== appId || grant.expiresAt <= now ||
+            grant.remaining <= 0
+          ) {
+            throw grantInvalid();
+          }
+          const remainingNano = grant.maxNano === null
+            ? null
+            : grant.maxNano - grant.spent - grant.held;
+          const context = { remainingNano, funding: grant.funding };
+          let sized: T;
+          try {
+            sized = fitted(size(context), remainingNano);
+          } catch (error) {
+            if (
+              error instanceof WattfareError && error.code === "budget_exceeded"
+            ) {
+              throw grantInvalid();
+            }
+            throw error;
+          }
+          const hold = this.#newHold(now, {
+            appId,
+            userId: null,
+            grantId,
+            period: "",
+            model,
+            boundNano: sized.boundNano,
+          });
+          const result = await this.#kv.atomic()
+            .check(entry)
+            .set(
+              grantKey(grantId),
+              {
+                ...grant,
+                remaining: grant.remaining - 1,
+                held: grant.held + sized.boundNano,
+              } satisfies Grant,
+            )
+            .set(holdKey(hold.id), hold)
+            .enqueue(expiryMessage(hold), { delay: this.#holdTtlMs })
+            .commit();
+          if (result.ok) return { hold, sized, context };
+        }
+      },
+    );
   }
 
   /**
@@ -174,66 +234,118 @@ export class Ledger {
   ): Promise<boolean> {
     const first = (await this.#kv.get<Hold>(holdKey(holdId))).value;
     if (!first) return false;
-    return await this.#lock.run(
-      lockKey(first.appId, first.userId),
-      async () => {
-        while (true) {
-          const holdEntry = await this.#kv.get<Hold>(holdKey(holdId));
-          const hold = holdEntry.value;
-          if (!hold) return false;
-          const key = ledgerKey(hold.appId, hold.userId, hold.period);
+    return await this.#lock.run(holdLockKey(first), async () => {
+      while (true) {
+        const holdEntry = await this.#kv.get<Hold>(holdKey(holdId));
+        const hold = holdEntry.value;
+        if (!hold) return false;
+        const applied: Charge | null = charge === "bound"
+          ? {
+            costNano: hold.boundNano,
+            promptTokens: 0,
+            completionTokens: 0,
+            basis: "expired",
+          }
+          : charge;
+        const cost = applied?.costNano ?? 0n;
+        const op = this.#kv.atomic().check(holdEntry).delete(holdKey(hold.id));
+        let usage: Deno.KvKey;
+        if (hold.grantId !== null) {
+          const key = grantKey(hold.grantId);
+          const grantEntry = await this.#kv.get<Grant>(key);
+          const grant = grantEntry.value;
+          if (!grant) throw new Error(`grant of hold ${hold.id} is gone`);
+          op.check(grantEntry).set(
+            key,
+            {
+              ...grant,
+              spent: grant.spent + cost,
+              held: grant.held - hold.boundNano,
+              // A request the upstream never served is given back.
+              remaining: grant.remaining + (applied ? 0 : 1),
+            } satisfies Grant,
+          );
+          usage = grantUsageKey(hold.grantId, hold.id);
+        } else {
+          const key = ledgerKey(hold.appId, hold.userId!, hold.period);
           const ledgerEntry = await this.#kv.get<LedgerRecord>(key);
           const ledger = ledgerEntry.value ?? EMPTY_LEDGER;
-          const applied: Charge | null = charge === "bound"
-            ? {
-              costNano: hold.boundNano,
-              promptTokens: 0,
-              completionTokens: 0,
-              basis: "expired",
-            }
-            : charge;
-          const cost = applied?.costNano ?? 0n;
-          const op = this.#kv.atomic()
-            .check(holdEntry)
-            .check(ledgerEntry)
-            .set(
-              key,
-              {
-                spent: ledger.spent + cost,
-                held: ledger.held - hold.boundNano,
-              } satisfies LedgerRecord,
-            )
-            .delete(holdKey(hold.id));
-          if (applied) {
-            const entry: UsageEntry = {
-              requestId: hold.id,
-              appId: hold.appId,
-              userId: hold.userId,
-              model: hold.model,
-              promptTokens: applied.promptTokens,
-              completionTokens: applied.completionTokens,
-              costNano: cost,
-              basis: applied.basis,
-              overshootNano: cost > hold.boundNano ? cost - hold.boundNano : 0n,
-              createdAt: this.#clock(),
-            };
-            const usage = usageKey(
-              hold.appId,
-              hold.userId,
-              hold.period,
-              hold.id,
-            );
-            op.check({ key: usage, versionstamp: null }).set(usage, entry);
-          }
-          if ((await op.commit()).ok) return true;
+          op.check(ledgerEntry).set(
+            key,
+            {
+              spent: ledger.spent + cost,
+              held: ledger.held - hold.boundNano,
+            } satisfies LedgerRecord,
+          );
+          usage = usageKey(hold.appId, hold.userId!, hold.period, hold.id);
         }
-      },
-    );
+        if (applied) {
+          const entry: UsageEntry = {
+            requestId: hold.id,
+            appId: hold.appId,
+            userId: hold.userId,
+            grantId: hold.grantId,
+            model: hold.model,
+            promptTokens: applied.promptTokens,
+            completionTokens: applied.completionTokens,
+            costNano: cost,
+            basis: applied.basis,
+            overshootNano: cost > hold.boundNano ? cost - hold.boundNano : 0n,
+            createdAt: this.#clock(),
+          };
+          op.check({ key: usage, versionstamp: null }).set(usage, entry);
+        }
+        if ((await op.commit()).ok) return true;
+      }
+    });
+  }
+
+  #newHold(
+    now: number,
+    fields: Omit<Hold, "id" | "createdAt" | "expiresAt">,
+  ): Hold {
+    return {
+      id: requestId(now),
+      ...fields,
+      createdAt: now,
+      expiresAt: now + this.#holdTtlMs,
+    };
   }
 }
 
 function lockKey(appId: string, userId: string): string {
   return JSON.stringify([appId, userId]);
+}
+
+function holdLockKey(hold: Hold): string {
+  return hold.grantId !== null
+    ? JSON.stringify(["grant", hold.grantId])
+    : lockKey(hold.appId, hold.userId!);
+}
+
+function expiryMessage(hold: Hold): HoldExpiryMessage {
+  return { kind: "hold_expiry", holdId: hold.id };
+}
+
+/** A sized hold, checked against the budget it must fit. */
+function fitted<T extends { boundNano: bigint }>(
+  sized: T,
+  remainingNano: bigint | null,
+): T {
+  if (
+    sized.boundNano < 0n ||
+    (remainingNano !== null && sized.boundNano > remainingNano)
+  ) {
+    throw new RangeError("a hold must fit the remaining budget");
+  }
+  return sized;
+}
+
+function grantInvalid(): WattfareError {
+  return new WattfareError(
+    "grant_invalid",
+    "This grant is unknown, expired, used up or over its dollar cap.",
+  );
 }
 
 function activeConnection(connection: Connection | null): Connection {

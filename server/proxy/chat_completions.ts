@@ -3,7 +3,8 @@ import type { Mode } from "../../sdk/secret_key.ts";
 import { WattfareError } from "../errors.ts";
 import { formatUsd, tokenCost } from "../money.ts";
 import type { SecretBox } from "../crypto/secret_box.ts";
-import type { Charge, Ledger } from "../ledger/ledger.ts";
+import type { Charge, HoldContext, Ledger } from "../ledger/ledger.ts";
+import { grantIdOf } from "../grants/grants.ts";
 import type { Hold } from "../ledger/hold.ts";
 import type { Env } from "../http/env.ts";
 import { readJson } from "../http/read_json.ts";
@@ -46,22 +47,20 @@ interface Metered {
 export function chatCompletions(deps: ProxyDeps) {
   return async (c: Context<Env>): Promise<Response> => {
     const app = c.var.caller.app;
-    const userId = userHeader(c);
+    const target = await requestTarget(c);
     const request = await readJson(c, chatRequestSchema);
     const price = await deps.priceBooks[app.mode].price(request.model);
     const promptTokens = promptBoundTokens(request);
-    const { hold, sized: size, context } = await deps.ledger.placeHold(
-      app.id,
-      userId,
-      request.model,
-      ({ remainingNano }) =>
-        sizeHold(
-          price,
-          promptTokens,
-          requestedMaxTokens(request),
-          remainingNano,
-        ),
-    );
+    const fit = ({ remainingNano }: HoldContext) =>
+      sizeHold(price, promptTokens, requestedMaxTokens(request), remainingNano);
+    const { hold, sized: size, context } = target.kind === "user"
+      ? await deps.ledger.placeHold(app.id, target.userId, request.model, fit)
+      : await deps.ledger.placeGrantHold(
+        app.id,
+        target.grantId,
+        request.model,
+        fit,
+      );
     const metered: Metered = { hold, size, price, promptTokens };
 
     const body = { ...request };
@@ -87,7 +86,7 @@ export function chatCompletions(deps: ProxyDeps) {
     const clientGone = () => abort.abort();
     c.req.raw.signal.addEventListener("abort", clientGone, { once: true });
     try {
-      const fundingKey = await deps.box.open(context.connection.funding);
+      const fundingKey = await deps.box.open(context.funding);
       const upstream = deps.upstreams[app.mode];
       upstreamResponse = await upstream.fetch(
         new Request(upstream.url("/chat/completions"), {
@@ -142,29 +141,39 @@ export function chatCompletions(deps: ProxyDeps) {
   };
 }
 
-function userHeader(c: Context<Env>): string {
+/** Whose budget pays: a connected user, or a one-time grant. */
+type Target =
+  | { kind: "user"; userId: string }
+  | { kind: "grant"; grantId: string };
+
+async function requestTarget(c: Context<Env>): Promise<Target> {
   const userId = c.req.header("x-wattfare-user");
-  if (c.req.header("x-wattfare-grant") !== undefined) {
-    if (userId !== undefined) {
+  const grantToken = c.req.header("x-wattfare-grant");
+  if (userId !== undefined && grantToken !== undefined) {
+    throw new WattfareError(
+      "invalid_request",
+      "Send either x-wattfare-user or x-wattfare-grant, not both.",
+    );
+  }
+  if (grantToken !== undefined) {
+    const grantId = await grantIdOf(grantToken.trim());
+    if (!grantId) {
       throw new WattfareError(
-        "invalid_request",
-        "Send either x-wattfare-user or x-wattfare-grant, not both.",
+        "grant_invalid",
+        "This grant is unknown, expired, used up or over its dollar cap.",
       );
     }
-    throw new WattfareError(
-      "grant_invalid",
-      "This grant is unknown, expired or used up.",
-    );
+    return { kind: "grant", grantId };
   }
   const parsed = userIdSchema.safeParse(userId);
   if (!parsed.success) {
     throw new WattfareError(
       "invalid_request",
-      "Name the user the request is for in the x-wattfare-user header.",
+      "Name the user the request is for in the x-wattfare-user header (or send x-wattfare-grant).",
       { param: "x-wattfare-user" },
     );
   }
-  return parsed.data;
+  return { kind: "user", userId: parsed.data };
 }
 
 /** A non-stream response: read it whole, settle, then answer with its cost. */
