@@ -145,14 +145,17 @@ Deno.test("50 concurrent redemptions of a 5-request grant: exactly 5 reach the u
 Deno.test("a dollar cap smaller than the requests' cost holds to the nano-dollar", async () => {
   await using service = await startTestService();
   const app = await service.createApp();
-  // Each request here costs about $0.00002; five would cost about $0.0001.
+  // Each request here generates its full 40 tokens: $0.0000255 with its
+  // prompt, so five would cost $0.0001275, far past the $0.00005 cap.
   const { grantToken } = await grantFor(service, app.secretKey, {
     requests: 5,
     maxUsd: 0.00005,
   });
   const results = await Promise.all(
     Array.from({ length: 20 }, async () => {
-      const response = await redeem(service, app.secretKey, grantToken);
+      const response = await redeem(service, app.secretKey, grantToken, {
+        sandbox: { completionTokens: 40 },
+      });
       return { status: response.status, text: await response.text() };
     }),
   );
