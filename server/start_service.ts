@@ -4,6 +4,7 @@ import { SecretBox } from "./crypto/secret_box.ts";
 import { createApp } from "./http/app.ts";
 import { openKv } from "./kv/open_kv.ts";
 import { Ledger } from "./ledger/ledger.ts";
+import { Metrics } from "./observability/metrics.ts";
 import { Pending } from "./proxy/pending.ts";
 import { PriceBook } from "./proxy/price_book.ts";
 import { upstreamsFor } from "./proxy/upstream.ts";
@@ -29,14 +30,32 @@ export interface Service {
 /** Opens the store, builds the app and serves it as `config` says. */
 export async function startService(
   initialConfig: Config,
-  options: { clock?: () => number; quiet?: boolean } = {},
+  options: {
+    clock?: () => number;
+    quiet?: boolean;
+    /** Receives each log line instead of stdout. */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<Service> {
   let config = initialConfig;
   const clock = options.clock ?? Date.now;
   const kv = await openKv(config.kvPath);
   const box = await SecretBox.create([await resolveMasterKey(config)]);
   const sandbox = config.sandboxUrl ? undefined : createSandbox();
-  const ledger = new Ledger(kv, { clock, holdTtlMs: config.holdTtlMs });
+  const metrics = new Metrics();
+  metrics.describe(
+    "wattfare_http_requests_total",
+    "Requests by route and status.",
+  );
+  metrics.describe(
+    "wattfare_upstream_seconds",
+    "Time until the upstream's response headers.",
+  );
+  const ledger = new Ledger(kv, {
+    clock,
+    holdTtlMs: config.holdTtlMs,
+    metrics,
+  });
   const pending = new Pending();
   const upstreams = upstreamsFor(config, sandbox?.app.fetch);
   // With PORT=0 the port is known only once listening; a public URL
@@ -55,6 +74,8 @@ export async function startService(
     config = { ...config, publicUrl: `http://localhost:${port}` };
   }
   late.app = createApp({
+    metrics,
+    log: options.log ?? (options.quiet ? null : (line) => console.log(line)),
     kv,
     config,
     box,
@@ -69,6 +90,7 @@ export async function startService(
         test: new PriceBook(upstreams.test, clock),
       },
       upstreamTimeoutMs: config.upstreamTimeoutMs,
+      metrics,
       track: (work) => pending.track(work),
     },
   });

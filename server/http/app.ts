@@ -5,6 +5,8 @@ import type { SecretBox } from "../crypto/secret_box.ts";
 import { WattfareError } from "../errors.ts";
 import type { ProxyDeps } from "../proxy/chat_completions.ts";
 import { apiV1 } from "./api_v1.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { requestLog } from "../observability/request_log.ts";
 import type { Env } from "./env.ts";
 import { errorResponse } from "./error_response.ts";
 import { pages } from "../pages/pages.ts";
@@ -15,6 +17,9 @@ export interface AppDeps {
   config: Config;
   box: SecretBox;
   proxy: ProxyDeps;
+  metrics: Metrics;
+  /** Where request log lines go; `null` for none. */
+  log: ((line: string) => void) | null;
   /** Mounted at `/sandbox/api/v1` when test mode uses the in-process sandbox. */
   sandbox?: Hono;
   clock?: () => number;
@@ -25,6 +30,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const clock = deps.clock ?? Date.now;
 
+  app.use(requestLog(deps.metrics, deps.log));
   app.use(async (c, next) => {
     c.set("kv", deps.kv);
     c.set("config", deps.config);
@@ -49,6 +55,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await c.var.kv.get(["healthz"]);
     return c.json({ ok: true });
   });
+  app.get("/metrics", (c) =>
+    c.text(deps.metrics.render(), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    }));
   app.route("/api/v1", apiV1(deps.proxy));
   if (deps.sandbox) app.route("/sandbox/api/v1", deps.sandbox);
   app.route("/", pages());

@@ -16,6 +16,7 @@ import { EMPTY_LEDGER, type LedgerRecord } from "./ledger_record.ts";
 import type { Hold, HoldExpiryMessage, UsageEntry } from "./hold.ts";
 import { KeyLock } from "./key_lock.ts";
 import { requestId } from "./request_id.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 /** What a settled request is charged. */
 export interface Charge {
@@ -44,14 +45,31 @@ export class Ledger {
   readonly #clock: () => number;
   readonly #holdTtlMs: number;
   readonly #lock = new KeyLock();
+  readonly #metrics: Metrics | undefined;
+  /** Holds this process placed and has not finished. */
+  #open = 0;
 
   constructor(
     kv: Deno.Kv,
-    options: { clock: () => number; holdTtlMs: number },
+    options: { clock: () => number; holdTtlMs: number; metrics?: Metrics },
   ) {
     this.#kv = kv;
     this.#clock = options.clock;
     this.#holdTtlMs = options.holdTtlMs;
+    this.#metrics = options.metrics;
+    this.#metrics?.gauge(
+      "wattfare_holds_open",
+      "Holds placed by this process and not yet settled or released.",
+      () => this.#open,
+    );
+    this.#metrics?.describe(
+      "wattfare_kv_commit_retries_total",
+      "Ledger commits retried after a versionstamp conflict.",
+    );
+    this.#metrics?.describe(
+      "wattfare_settle_seconds",
+      "Time to commit a settlement or release.",
+    );
   }
 
   /**
@@ -104,7 +122,13 @@ export class Ledger {
           .set(holdKey(hold.id), hold)
           .enqueue(expiryMessage(hold), { delay: this.#holdTtlMs })
           .commit();
-        if (result.ok) return { hold, sized, context };
+        if (result.ok) {
+          this.#open++;
+          return { hold, sized, context };
+        }
+        this.#metrics?.count("wattfare_kv_commit_retries_total", {
+          op: "hold",
+        });
       }
     });
   }
@@ -171,7 +195,13 @@ export class Ledger {
             .set(holdKey(hold.id), hold)
             .enqueue(expiryMessage(hold), { delay: this.#holdTtlMs })
             .commit();
-          if (result.ok) return { hold, sized, context };
+          if (result.ok) {
+            this.#open++;
+            return { hold, sized, context };
+          }
+          this.#metrics?.count("wattfare_kv_commit_retries_total", {
+            op: "hold",
+          });
         }
       },
     );
@@ -232,6 +262,7 @@ export class Ledger {
     holdId: string,
     charge: Charge | "bound" | null,
   ): Promise<boolean> {
+    const started = performance.now();
     const first = (await this.#kv.get<Hold>(holdKey(holdId))).value;
     if (!first) return false;
     return await this.#lock.run(holdLockKey(first), async () => {
@@ -295,7 +326,17 @@ export class Ledger {
           };
           op.check({ key: usage, versionstamp: null }).set(usage, entry);
         }
-        if ((await op.commit()).ok) return true;
+        if ((await op.commit()).ok) {
+          this.#open = Math.max(0, this.#open - 1);
+          this.#metrics?.observe(
+            "wattfare_settle_seconds",
+            (performance.now() - started) / 1000,
+          );
+          return true;
+        }
+        this.#metrics?.count("wattfare_kv_commit_retries_total", {
+          op: "settle",
+        });
       }
     });
   }

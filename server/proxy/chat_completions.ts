@@ -19,6 +19,7 @@ import type { ModelPrice, PriceBook } from "./price_book.ts";
 import { createStreamMeter } from "./stream_meter.ts";
 import type { Upstream } from "./upstream.ts";
 import { parseCompletionUsage, type Usage } from "./usage.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 /** What the proxy works with. */
 export interface ProxyDeps {
@@ -27,6 +28,7 @@ export interface ProxyDeps {
   priceBooks: Record<Mode, PriceBook>;
   upstreams: Record<Mode, Upstream>;
   upstreamTimeoutMs: number;
+  metrics: Metrics;
   /** Keeps settlements that run after a response is sent in view (for shutdown and tests). */
   track(settlement: Promise<unknown>): void;
 }
@@ -85,6 +87,7 @@ export function chatCompletions(deps: ProxyDeps) {
     }, deps.upstreamTimeoutMs);
     const clientGone = () => abort.abort();
     c.req.raw.signal.addEventListener("abort", clientGone, { once: true });
+    const started = performance.now();
     try {
       const fundingKey = await deps.box.open(context.funding);
       const upstream = deps.upstreams[app.mode];
@@ -121,6 +124,10 @@ export function chatCompletions(deps: ProxyDeps) {
       c.req.raw.signal.removeEventListener("abort", clientGone);
     }
 
+    deps.metrics.observe(
+      "wattfare_upstream_seconds",
+      (performance.now() - started) / 1000,
+    );
     if (!upstreamResponse.ok) {
       await deps.ledger.release(hold);
       throw await upstreamFailure(upstreamResponse);

@@ -20,7 +20,12 @@ export interface TestService extends Service {
 
 /** Starts a fresh service; dispose it with `await using`. */
 export async function startTestService(
-  options: { env?: Record<string, string>; clock?: () => number } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: () => number;
+    /** Receives the service's request log lines. */
+    log?: (line: string) => void;
+  } = {},
 ): Promise<TestService> {
   const config = loadConfig({
     PORT: "0",
@@ -30,6 +35,7 @@ export async function startTestService(
   const service = await startService(config, {
     clock: options.clock,
     quiet: true,
+    log: options.log,
   });
   return {
     ...service,
