@@ -4,12 +4,22 @@
  */
 import { ConfigError, loadConfig } from "./server/config.ts";
 import { startService } from "./server/start_service.ts";
-import { type AppSummary, createApp, getApp } from "./server/apps/apps.ts";
+import {
+  type AppSummary,
+  createApp,
+  getApp,
+  updateOrigins,
+} from "./server/apps/apps.ts";
 import { approveTestConnection } from "./server/connections/connections.ts";
 import { usdToNano } from "./server/money.ts";
+import { createExampleApp } from "./examples/chat/example_app.ts";
 
 const DEV_APP_FILE = ".data/dev-app.json";
 const DEMO_USER = "demo-user";
+const EXAMPLE_PORT = 5173;
+/** The example app runs on another site than the service, as a real app would. */
+const EXAMPLE_ORIGIN = `http://127.0.0.1:${EXAMPLE_PORT}`;
+const DEV_ORIGINS = [EXAMPLE_ORIGIN, `http://localhost:${EXAMPLE_PORT}`];
 
 let config;
 try {
@@ -30,7 +40,7 @@ try {
 if (!app || !(await getApp(service.kv, app.appId))) {
   app = await createApp(service.kv, {
     name: "Wattfare dev app",
-    origins: ["http://localhost:8000", "http://localhost:5173"],
+    origins: DEV_ORIGINS,
     mode: "test",
   });
   await Deno.mkdir(".data", { recursive: true });
@@ -38,6 +48,7 @@ if (!app || !(await getApp(service.kv, app.appId))) {
     mode: 0o600,
   });
 }
+await updateOrigins(service.kv, app.appId, DEV_ORIGINS);
 const record = (await getApp(service.kv, app.appId))!;
 await approveTestConnection(
   service.kv,
@@ -48,7 +59,19 @@ await approveTestConnection(
 );
 
 const url = config.publicUrl;
+const example = createExampleApp({
+  wattfareUrl: url,
+  publishableKey: app.publishableKey,
+  secretKey: app.secretKey!,
+});
+Deno.serve(
+  { hostname: "127.0.0.1", port: EXAMPLE_PORT, onListen: () => {} },
+  example.fetch,
+);
+
 console.log(`
+  example app      ${EXAMPLE_ORIGIN}   ← open this: connect a budget and chat
+
 Wattfare is running (test mode, sandbox upstream).
 
   service          ${url}

@@ -1,11 +1,33 @@
 import { useEffect, useState } from "preact/hooks";
+import type { ConnectionStatus, GrantResult } from "../sdk/types.ts";
+import {
+  HELLO,
+  HELLO_ACK,
+  type PopupIntent,
+  PROTOCOL_VERSION,
+  readHelloAck,
+  readPopupFragment,
+  type ResultMessage,
+  resultMessage,
+} from "../sdk/popup_protocol.ts";
 
 /** What `GET /api/v1/consent` tells the popup about the request. */
 interface ConsentContext {
-  app: { name: string; mode: "live" | "test"; origins: string[] };
+  app: {
+    name: string;
+    mode: "live" | "test";
+    origins: string[];
+    publishableKey: string;
+  };
   userId: string;
   limits: { monthlyUsd: number | null } | null;
-  status: { connected: boolean };
+  status: ConnectionStatus;
+}
+
+/** The verified opener: its origin (from the browser) and the handshake's nonce. */
+interface Opener {
+  origin: string;
+  nonce: string;
 }
 
 type Screen =
@@ -13,33 +35,34 @@ type Screen =
   | { kind: "error"; title: string; detail: string }
   | { kind: "waiting"; context: ConsentContext }
   | { kind: "not_allowed"; context: ConsentContext; origin: string | null }
-  | { kind: "ready"; context: ConsentContext; origin: string }
+  | { kind: "ready"; context: ConsentContext; opener: Opener }
   | { kind: "done"; approved: boolean };
 
-const HELLO = "wattfare:hello";
-const HELLO_ACK = "wattfare:hello-ack";
-const RESULT = "wattfare:result";
 /** How long the opener has to answer the hello before we stop waiting. */
 const HANDSHAKE_MS = 5_000;
+/** The hello is repeated until answered (the opener may still be loading). */
+const HELLO_EVERY_MS = 250;
 
 /**
  * The consent popup. It reads the session from the URL fragment (never
  * sent to any server), asks the service what is being requested, greets its
  * opener and only offers approval when the opener's origin, as the browser
- * reports it, is one the app registered.
+ * reports it, is one the app registered. It asks either for a connection
+ * with a monthly cap, or for a one-time grant of a few requests.
  */
 export default function ConsentPopup() {
   const [screen, setScreen] = useState<Screen>({ kind: "loading" });
   const [token, setToken] = useState("");
+  const [intent, setIntent] = useState<PopupIntent>({ kind: "connect" });
   const [cap, setCap] = useState("");
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState("");
 
   useEffect(() => {
-    const session = new URLSearchParams(location.hash.slice(1)).get("session");
+    const fragment = readPopupFragment(location.hash);
     // The token has done its job in the URL; keep it out of history.
     history.replaceState(null, "", location.pathname);
-    if (!session) {
+    if (!fragment) {
       setScreen({
         kind: "error",
         title: "Nothing to approve",
@@ -47,11 +70,12 @@ export default function ConsentPopup() {
       });
       return;
     }
-    setToken(session);
+    setToken(fragment.session);
+    setIntent(fragment.intent);
     let stop = () => {};
     (async () => {
       const response = await fetch("/api/v1/consent", {
-        headers: { authorization: `Bearer ${session}` },
+        headers: { authorization: `Bearer ${fragment.session}` },
       });
       if (!response.ok) {
         setScreen({
@@ -64,7 +88,7 @@ export default function ConsentPopup() {
       }
       const context: ConsentContext = await response.json();
       const asked = context.limits?.monthlyUsd;
-      setCap(asked === null || asked === undefined ? "" : String(asked));
+      setCap(asked == null ? "" : String(asked));
       stop = greetOpener(context, setScreen);
     })().catch(() =>
       setScreen({
@@ -76,38 +100,71 @@ export default function ConsentPopup() {
     return () => stop();
   }, []);
 
-  function finish(approved: boolean, origin: string, status?: unknown) {
+  function finish(
+    opener: Opener,
+    result: Omit<ResultMessage, "type" | "v" | "nonce">,
+  ) {
     globalThis.opener?.postMessage(
-      { type: RESULT, outcome: approved ? "approved" : "denied", status },
-      origin,
+      resultMessage(opener.nonce, result),
+      opener.origin,
     );
-    setScreen({ kind: "done", approved });
+    setScreen({ kind: "done", approved: result.outcome === "approved" });
     globalThis.close();
   }
 
-  async function approve(origin: string) {
+  async function post(path: string, body: unknown): Promise<unknown | null> {
+    setBusy(true);
+    setFailure("");
+    try {
+      const response = await fetch(path, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) {
+        setFailure(answer?.error?.message ?? "Approval failed; try again.");
+        return null;
+      }
+      return answer;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function approveConnection(opener: Opener) {
     const monthlyUsd = cap.trim() === "" ? null : Number(cap);
     if (monthlyUsd !== null && !(monthlyUsd >= 0.01 && monthlyUsd <= 10_000)) {
       setFailure("Enter a monthly cap between $0.01 and $10,000.");
       return;
     }
-    setBusy(true);
-    setFailure("");
-    const response = await fetch("/api/v1/consent", {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ monthlyUsd, origin }),
+    const status = await post("/api/v1/consent", {
+      monthlyUsd,
+      origin: opener.origin,
     });
-    setBusy(false);
-    if (!response.ok) {
-      const body = await response.json().catch(() => null);
-      setFailure(body?.error?.message ?? "Approval failed; try again.");
-      return;
+    if (status) {
+      finish(opener, {
+        outcome: "approved",
+        status: status as ConnectionStatus,
+      });
     }
-    finish(true, origin, await response.json());
+  }
+
+  async function approveGrant(
+    opener: Opener,
+    grant: { requests: number; maxUsd: number | null },
+  ) {
+    const result = await post("/api/v1/grants", {
+      requests: grant.requests,
+      maxUsd: grant.maxUsd,
+      origin: opener.origin,
+    });
+    if (result) {
+      finish(opener, { outcome: "approved", grant: result as GrantResult });
+    }
   }
 
   return (
@@ -154,16 +211,16 @@ export default function ConsentPopup() {
           </p>
         </div>
       )}
-      {screen.kind === "ready" && (
+      {screen.kind === "ready" && intent.kind === "connect" && (
         <form
           onSubmit={(event) => {
             event.preventDefault();
-            approve(screen.origin);
+            approveConnection(screen.opener);
           }}
         >
           <p class="origin">Connect your AI budget to</p>
           <div class="app-name">{screen.context.app.name}</div>
-          <p class="origin">{screen.origin}</p>
+          <p class="origin">{screen.opener.origin}</p>
           <div class="field">
             <label for="cap">Monthly spending cap</label>
             <div class="money-input">
@@ -203,7 +260,7 @@ export default function ConsentPopup() {
             <button
               type="button"
               disabled={busy}
-              onClick={() => finish(false, screen.origin)}
+              onClick={() => finish(screen.opener, { outcome: "denied" })}
             >
               Deny
             </button>
@@ -214,9 +271,53 @@ export default function ConsentPopup() {
           <p class="fine">You can revoke this app at any time.</p>
         </form>
       )}
+      {screen.kind === "ready" && intent.kind === "grant" && (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            approveGrant(screen.opener, intent);
+          }}
+        >
+          <p class="origin">Allow a one-time use of your AI budget by</p>
+          <div class="app-name">{screen.context.app.name}</div>
+          <p class="origin">{screen.opener.origin}</p>
+          <div class="grant-summary">
+            <div>
+              <strong data-testid="grant-requests">{intent.requests}</strong>
+              {" "}
+              {intent.requests === 1 ? "request" : "requests"}
+            </div>
+            <div class="hint">
+              {intent.maxUsd === null
+                ? "No dollar limit beyond the request count."
+                : `At most $${intent.maxUsd.toFixed(2)} in total.`}
+            </div>
+          </div>
+          <ul class="terms">
+            <li class="can">Run this many AI requests, within 10 minutes</li>
+            <li class="cannot">Keep any access afterwards</li>
+            <li class="cannot">See your funding source or any key</li>
+          </ul>
+          {failure && (
+            <div class="banner banner-error" role="alert">{failure}</div>
+          )}
+          <div class="actions">
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => finish(screen.opener, { outcome: "denied" })}
+            >
+              Deny
+            </button>
+            <button type="submit" class="primary" disabled={busy}>
+              {busy ? "Approving…" : "Approve"}
+            </button>
+          </div>
+        </form>
+      )}
       {screen.kind === "done" && (
         <div class="center">
-          <h1>{screen.approved ? "Connected" : "Not connected"}</h1>
+          <h1>{screen.approved ? "Approved" : "Nothing was approved"}</h1>
           <p class="origin">You can close this window.</p>
         </div>
       )}
@@ -225,8 +326,9 @@ export default function ConsentPopup() {
 }
 
 /**
- * Says hello to the opener and waits for its answer. The browser stamps the
- * answer with the opener's true origin; only a registered one gets the form.
+ * Says hello to the opener until it answers. The browser stamps the answer
+ * with the opener's true origin; only a registered one, answering for this
+ * very app, gets the form. Anyone else is told so, and nothing else.
  */
 function greetOpener(
   context: ConsentContext,
@@ -240,23 +342,43 @@ function greetOpener(
   setScreen({ kind: "waiting", context });
   const onMessage = (event: MessageEvent) => {
     if (event.source !== opener || event.data?.type !== HELLO_ACK) return;
-    clearTimeout(timer);
-    globalThis.removeEventListener("message", onMessage);
-    setScreen(
-      context.app.origins.includes(event.origin)
-        ? { kind: "ready", context, origin: event.origin }
-        : { kind: "not_allowed", context, origin: event.origin },
+    stop();
+    const ack = readHelloAck(event, opener, context.app.origins);
+    if (ack && ack.publishableKey === context.app.publishableKey) {
+      setScreen({
+        kind: "ready",
+        context,
+        opener: { origin: ack.appOrigin, nonce: ack.nonce },
+      });
+      return;
+    }
+    setScreen({ kind: "not_allowed", context, origin: event.origin });
+    const nonce = typeof event.data?.nonce === "string" ? event.data.nonce : "";
+    opener.postMessage(
+      resultMessage(nonce, {
+        outcome: "error",
+        error: {
+          code: "origin_not_allowed",
+          message: `${event.origin} is not registered for ${context.app.name}.`,
+        },
+      }),
+      event.origin,
     );
   };
+  // The hello carries nothing secret, and we do not know the opener's origin yet.
+  const hello = () =>
+    opener.postMessage({ type: HELLO, v: PROTOCOL_VERSION }, "*");
+  const repeat = setInterval(hello, HELLO_EVERY_MS);
   const timer = setTimeout(() => {
-    globalThis.removeEventListener("message", onMessage);
+    stop();
     setScreen({ kind: "not_allowed", context, origin: null });
   }, HANDSHAKE_MS);
-  globalThis.addEventListener("message", onMessage);
-  // The hello carries nothing secret, and we do not know the opener's origin yet.
-  opener.postMessage({ type: HELLO }, "*");
-  return () => {
+  const stop = () => {
+    clearInterval(repeat);
     clearTimeout(timer);
     globalThis.removeEventListener("message", onMessage);
   };
+  globalThis.addEventListener("message", onMessage);
+  hello();
+  return stop;
 }

@@ -1,4 +1,11 @@
-/** The two modes of an app: test apps reach only the sandbox upstream. */
+/**
+ * The two modes of an app: test apps reach only the sandbox upstream.
+ *
+ * @example
+ * ```ts
+ * const mode: Mode = "test";
+ * ```
+ */
 export type Mode = "live" | "test";
 
 /** The parts of a secret key `sk_{mode}_{appId}_{secret}`. */

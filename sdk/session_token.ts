@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { base64url, hmacSha256 } from "./hmac_sha256.ts";
 import { type Mode, parseSecretKey } from "./secret_key.ts";
 
 /** Audience claim of every session token. */
@@ -10,7 +10,14 @@ export const SESSION_TTL_SECONDS = 600;
 /** Label mixed into the secret to derive the session-signing key. */
 const SIGNING_LABEL = "wattfare:session-signing-key:v1";
 
-/** The spending limit an app asks its user to approve. */
+/**
+ * The spending limit an app asks its user to approve.
+ *
+ * @example
+ * ```ts
+ * const limits: SessionLimits = { monthlyUsd: 10 };
+ * ```
+ */
 export interface SessionLimits {
   /** Monthly cap in USD; `null` asks for no cap (test mode only). */
   monthlyUsd: number | null;
@@ -27,9 +34,19 @@ export interface SessionClaims {
   exp: number;
 }
 
-/** A minted session token and its expiry in unix seconds. */
+/**
+ * A minted session token and its expiry in unix seconds, as an app's token
+ * route returns it to the browser.
+ *
+ * @example
+ * ```ts
+ * const { token, expiresAt }: Session = mintSessionToken(secretKey, "user_123");
+ * ```
+ */
 export interface Session {
+  /** The session JWT. */
   token: string;
+  /** Its expiry, in unix seconds. */
   expiresAt: number;
 }
 
@@ -44,9 +61,7 @@ export interface Session {
  * ```
  */
 export function deriveSigningKey(secret: string): Uint8Array {
-  return new Uint8Array(
-    createHmac("sha256", secret).update(SIGNING_LABEL).digest(),
-  );
+  return hmacSha256(secret, SIGNING_LABEL);
 }
 
 /**
@@ -84,11 +99,11 @@ export function mintSessionToken(
     iat,
     exp: iat + SESSION_TTL_SECONDS,
   };
-  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const payload = base64url(JSON.stringify(claims));
-  const signature = createHmac("sha256", deriveSigningKey(parts.secret))
-    .update(`${header}.${payload}`)
-    .digest("base64url");
+  const header = base64urlText(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const payload = base64urlText(JSON.stringify(claims));
+  const signature = base64url(
+    hmacSha256(deriveSigningKey(parts.secret), `${header}.${payload}`),
+  );
   return { token: `${header}.${payload}.${signature}`, expiresAt: claims.exp };
 }
 
@@ -122,7 +137,6 @@ function assertMonthlyUsd(value: unknown): void {
   }
 }
 
-function base64url(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text)))
-    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+function base64urlText(text: string): string {
+  return base64url(new TextEncoder().encode(text));
 }

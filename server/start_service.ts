@@ -41,7 +41,7 @@ export async function startService(
   const clock = options.clock ?? Date.now;
   const kv = await openKv(config.kvPath);
   const box = await SecretBox.create([await resolveMasterKey(config)]);
-  const sandbox = config.sandboxUrl ? undefined : createSandbox();
+  const sandbox = config.sandboxUrl ? undefined : createSandbox({ clock });
   const metrics = new Metrics();
   metrics.describe(
     "wattfare_http_requests_total",
@@ -79,7 +79,7 @@ export async function startService(
     kv,
     config,
     box,
-    sandbox: sandbox?.app,
+    sandbox,
     clock,
     proxy: {
       ledger,

@@ -79,6 +79,26 @@ export async function rotateSecret(
   }
 }
 
+/** Replaces an app's allowed origins; null when there is no such app. */
+export async function updateOrigins(
+  kv: Deno.Kv,
+  appId: string,
+  origins: string[],
+): Promise<AppSummary | null> {
+  const normalized = [...new Set(origins.map(normalizeOrigin))];
+  if (normalized.length === 0) {
+    throw new RangeError("an app needs at least one origin");
+  }
+  while (true) {
+    const entry = await kv.get<AppRecord>(appKey(appId));
+    if (!entry.value) return null;
+    const record = { ...entry.value, origins: normalized };
+    const result = await kv.atomic().check(entry).set(appKey(appId), record)
+      .commit();
+    if (result.ok) return summarize(record);
+  }
+}
+
 /** Reads one app. */
 export async function getApp(
   kv: Deno.Kv,

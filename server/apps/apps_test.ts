@@ -7,7 +7,13 @@ import {
   expectError,
   startTestService,
 } from "../testing/test_service.ts";
-import { type AppRecord, createApp, listApps, rotateSecret } from "./apps.ts";
+import {
+  type AppRecord,
+  createApp,
+  listApps,
+  rotateSecret,
+  updateOrigins,
+} from "./apps.ts";
 
 Deno.test("keys have the documented shapes and 256 bits of secret", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -98,4 +104,33 @@ Deno.test("a secret key with one character changed is rejected", async () => {
     401,
     "invalid_api_key",
   );
+});
+
+Deno.test("origins can be replaced, normalised and de-duplicated, never emptied", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const app = await createApp(kv, {
+    name: "a",
+    origins: ["https://a.com"],
+    mode: "test",
+  });
+  const updated = await updateOrigins(kv, app.appId, [
+    "https://b.com/",
+    "https://b.com",
+    "http://localhost:5173/path",
+  ]);
+  assert.deepEqual(updated!.origins, [
+    "https://b.com",
+    "http://localhost:5173",
+  ]);
+  await assert.rejects(updateOrigins(kv, app.appId, []), RangeError);
+  await assert.rejects(updateOrigins(kv, app.appId, ["ftp://x"]), RangeError);
+  assert.equal(
+    await updateOrigins(kv, "nosuchapp0000000", ["https://c.com"]),
+    null,
+  );
+  assert.deepEqual((await listApps(kv))[0].origins, [
+    "https://b.com",
+    "http://localhost:5173",
+  ]);
+  kv.close();
 });

@@ -192,3 +192,28 @@ Deno.test("status with a secret key needs a userId", async () => {
   );
   assert.equal(body.error.param, "userId");
 });
+
+Deno.test("a session may disconnect its own user, and only that user", async () => {
+  await using service = await startTestService();
+  const app = await service.createApp();
+  await service.connect(app.secretKey, "self", 1);
+  await service.connect(app.secretKey, "neighbour", 1);
+  const { token } = mintSessionToken(app.secretKey, "self");
+  await expectError(
+    await service.fetch("/api/v1/connections/neighbour", {
+      method: "DELETE",
+      headers: bearer(token),
+    }),
+    401,
+    "invalid_session",
+  );
+  const own = await service.fetch("/api/v1/connections/self", {
+    method: "DELETE",
+    headers: bearer(token),
+  });
+  assert.deepEqual(await own.json(), { userId: "self", disconnected: true });
+  const neighbour = await service.fetch("/api/v1/status?userId=neighbour", {
+    headers: bearer(app.secretKey),
+  });
+  assert.equal((await neighbour.json()).connected, true);
+});

@@ -179,17 +179,27 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     }, 201);
   });
 
-  api.delete("/connections/:userId", secretKeyAuth(), async (c) => {
+  api.delete("/connections/:userId", secretKeyOrSessionAuth(), async (c) => {
     const parsed = userIdSchema.safeParse(c.req.param("userId"));
     if (!parsed.success) {
       throw new WattfareError("invalid_request", "Invalid user id.", {
         param: "userId",
       });
     }
-    const app = c.var.caller.app;
+    const caller = c.var.caller;
+    // A session (the browser) may end its own user's connection only.
+    if (
+      caller.kind === "session" &&
+      caller.session.claims.appUserId !== parsed.data
+    ) {
+      throw new WattfareError(
+        "invalid_session",
+        "This session belongs to another user.",
+      );
+    }
     const disconnected = await disconnect(
       c.var.kv,
-      app.id,
+      caller.app.id,
       parsed.data,
       c.var.clock(),
     );

@@ -4,7 +4,9 @@ import type { Config } from "../config.ts";
 import type { SecretBox } from "../crypto/secret_box.ts";
 import { WattfareError } from "../errors.ts";
 import type { ProxyDeps } from "../proxy/chat_completions.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import { apiV1 } from "./api_v1.ts";
+import { apiCors } from "./cors.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { requestLog } from "../observability/request_log.ts";
 import type { Env } from "./env.ts";
@@ -20,8 +22,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Where request log lines go; `null` for none. */
   log: ((line: string) => void) | null;
-  /** Mounted at `/sandbox/api/v1` when test mode uses the in-process sandbox. */
-  sandbox?: Hono;
+  /** Mounted at `/sandbox` when test mode uses the in-process sandbox. */
+  sandbox?: Sandbox;
   clock?: () => number;
 }
 
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.set("clock", clock);
     await next();
   });
+  app.use("/api/*", apiCors());
   app.use(
     "/api/*",
     bodyLimit({
@@ -60,7 +63,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     }));
   app.route("/api/v1", apiV1(deps.proxy));
-  if (deps.sandbox) app.route("/sandbox/api/v1", deps.sandbox);
+  if (deps.sandbox) {
+    app.route("/sandbox/api/v1", deps.sandbox.app);
+    app.route("/sandbox", deps.sandbox.authApp);
+  }
   app.route("/", pages());
 
   app.notFound((c) =>

@@ -33,6 +33,11 @@ export function secretKeyOrSessionAuth() {
       c.set("caller", { kind: "secret", app, secretKey: token });
     } else {
       const session = await verifySession(c.var.kv, token, c.var.clock());
+      assertSessionOrigin(
+        c.req.header("origin"),
+        session,
+        c.var.config.publicUrl,
+      );
       c.set("caller", { kind: "session", app: session.app, session });
     }
     await next();
@@ -44,9 +49,34 @@ export function sessionAuth() {
   return createMiddleware<Env>(async (c, next) => {
     const token = bearer(c.req.header("authorization"));
     const session = await verifySession(c.var.kv, token, c.var.clock());
+    assertSessionOrigin(
+      c.req.header("origin"),
+      session,
+      c.var.config.publicUrl,
+    );
     c.set("caller", { kind: "session", app: session.app, session });
     await next();
   });
+}
+
+/**
+ * A browser may use a session only from its app's registered origins or
+ * Wattfare's own pages: a token that leaks to another site is useless there.
+ */
+function assertSessionOrigin(
+  origin: string | undefined,
+  session: VerifiedSession,
+  publicUrl: string,
+): void {
+  if (
+    origin !== undefined && origin !== new URL(publicUrl).origin &&
+    !session.app.origins.includes(origin)
+  ) {
+    throw new WattfareError(
+      "origin_not_allowed",
+      `${origin} is not one of the origins registered for this app.`,
+    );
+  }
 }
 
 function bearer(header: string | undefined): string {

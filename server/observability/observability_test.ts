@@ -59,7 +59,9 @@ Deno.test("logs are one JSON line per request and never carry keys, tokens or qu
       e.msg === "request" && typeof e.requestId === "string"
     ),
   );
-  assert.ok(entries.some((e) => e.route === "/api/v1/status" && e.status === 200));
+  assert.ok(
+    entries.some((e) => e.route === "/api/v1/status" && e.status === 200),
+  );
   const all = lines.join("\n");
   for (
     const secret of [

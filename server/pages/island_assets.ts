@@ -53,8 +53,10 @@ export async function bundleIslands(outDir: URL | null): Promise<IslandAssets> {
         "--platform=browser",
         "--minify",
         "--code-splitting",
+        // The browser gets the automatic JSX runtime: the service's
+        // "precompile" mode makes string templates, for server rendering only.
         "--config",
-        new URL("deno.json", ROOT).pathname,
+        new URL("./islands_bundle.json", import.meta.url).pathname,
         "--outdir",
         out,
         ...entryFiles,

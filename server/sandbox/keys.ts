@@ -35,8 +35,9 @@ interface KeyRecord {
 export class KeyStore {
   #records = new Map<string, KeyRecord>();
 
-  /** Issues a new key; `limit` is a credit limit in USD. */
-  create(options: { limit?: number; label?: string } = {}): string {
+  /** Issues a new key; `limit` is a credit limit in USD (a decimal string
+   * keeps a limit typed into a form exact). */
+  create(options: { limit?: number | string; label?: string } = {}): string {
     const limitAtto = options.limit === undefined
       ? null
       : parseUsd(String(options.limit));

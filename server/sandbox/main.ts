@@ -1,10 +1,15 @@
-/** The sandbox upstream alone (`deno task sandbox`), at `/api/v1`. */
+/**
+ * The sandbox upstream alone (`deno task sandbox`): the API at `/api/v1`, the
+ * OAuth consent page at `/auth`, as on openrouter.ai.
+ */
 import { Hono } from "hono";
 import { openRouterError } from "./errors.ts";
 import { createSandbox } from "./sandbox.ts";
 
+const sandbox = createSandbox();
 const root = new Hono();
-root.route("/api/v1", createSandbox().app);
+root.route("/api/v1", sandbox.app);
+root.route("/", sandbox.authApp);
 // A mounted app's notFound does not apply under its parent.
 root.notFound(() => openRouterError(404, "Not Found"));
 

@@ -1,7 +1,10 @@
 /**
  * The sandbox upstream: an in-memory, deterministic simulator of OpenRouter's
  * API. Its Hono app serves routes relative to an OpenRouter base URL; mount it
- * at `/api/v1` (standalone) or `/sandbox/api/v1` (inside Wattfare).
+ * at `/api/v1` (standalone) or `/sandbox/api/v1` (inside Wattfare). OpenRouter's
+ * OAuth consent page lives outside `/api/v1`, so it is a second app,
+ * `authApp`: mount it at `/` (standalone) or `/sandbox` (inside Wattfare), so
+ * that its `/auth` sits beside `/api/v1` as `https://openrouter.ai/auth` does.
  *
  * Per-request switches ride in the body's `sandbox` field (see request.ts):
  * latencyMs, chunkDelayMs, completionTokens, fault (error_before_first_byte,
@@ -11,9 +14,12 @@
 import { pathToFileURL } from "node:url";
 import { Hono } from "hono";
 import { z } from "zod";
+import { AuthCodes } from "./auth_codes.ts";
 import { catalogue } from "./catalogue.ts";
 import { completeChat } from "./chat.ts";
+import { createConsentApp } from "./consent.ts";
 import { openRouterError } from "./errors.ts";
+import { exchangeAuthCode, newUserId } from "./exchange.ts";
 import { KeyStore, type KeyUsage } from "./keys.ts";
 
 export interface SandboxOptions {
@@ -24,10 +30,16 @@ export interface SandboxOptions {
   latencyMs?: number;
   /** Delay between stream events, unless a request sets `chunkDelayMs`. */
   chunkDelayMs?: number;
+  /** Epoch milliseconds; tests pass a fake one to expire OAuth codes. */
+  clock?: () => number;
 }
 
 export interface Sandbox {
+  /** OpenRouter's API: mount at `/api/v1` or `/sandbox/api/v1`. */
   app: Hono;
+  /** OpenRouter's OAuth consent page, `GET|POST /auth`: mount at `/` or
+   * `/sandbox`, the parent of where `app` is mounted. */
+  authApp: Hono;
   /** In-process key management: `create({limit?, label?})` issues a key. */
   keys: Pick<KeyStore, "create" | "usageOf">;
   /** Exact accounting of one key (zero for unknown keys). */
@@ -46,6 +58,10 @@ const newKeySchema = z.strictObject({
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const keys = new KeyStore();
+  const codes = new AuthCodes(options.clock);
+  // One simulated OpenRouter account approves every consent, as one signed-in
+  // user would; its keys are still separate, each with its own limit.
+  const userId = newUserId();
   const settings = {
     keys,
     fixturesDir: directoryUrl(options.fixturesDir ?? DEFAULT_FIXTURES),
@@ -85,6 +101,17 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     });
   }
 
+  app.post("/auth/keys", async (c) => {
+    const body = parseJson(await c.req.text());
+    return await exchangeAuthCode({ codes, keys, userId }, body);
+  });
+  // OpenRouter documents 405 for anything but POST here.
+  app.all("/auth/keys", () => {
+    const response = openRouterError(405, "Method Not Allowed");
+    response.headers.set("allow", "POST");
+    return response;
+  });
+
   app.post("/chat/completions", async (c) => {
     const key = bearerKey(c.req.raw, keys);
     if (key instanceof Response) return key;
@@ -101,7 +128,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     return openRouterError(500, "Internal Server Error");
   });
 
-  return { app, keys, usageOf: (key) => keys.usageOf(key) };
+  return {
+    app,
+    authApp: createConsentApp(codes),
+    keys,
+    usageOf: (key) => keys.usageOf(key),
+  };
 }
 
 function bearerKey(request: Request, keys: KeyStore): string | Response {

@@ -1,0 +1,50 @@
+import type { AppSummary } from "../server/apps/apps.ts";
+import {
+  startTestService,
+  type TestService,
+} from "../server/testing/test_service.ts";
+import { createExampleApp } from "../examples/chat/example_app.ts";
+
+/** The service on `localhost` and the example app on `127.0.0.1`: two sites. */
+export interface Stack {
+  service: TestService;
+  app: Required<AppSummary>;
+  /** The example app's origin, registered for the app. */
+  exampleUrl: string;
+  /** Another copy of the example on an origin the app did not register. */
+  strangerUrl: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts the service, a test app and two copies of the example app. */
+export async function startStack(): Promise<Stack> {
+  const service = await startTestService();
+  const late: { fetch?: (request: Request) => Response | Promise<Response> } =
+    {};
+  const serve = () =>
+    Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (request) => late.fetch!(request),
+    );
+  const example = serve();
+  const stranger = serve();
+  const exampleUrl = `http://127.0.0.1:${example.addr.port}`;
+  const strangerUrl = `http://127.0.0.1:${stranger.addr.port}`;
+  const app = await service.createApp("test", [exampleUrl]);
+  late.fetch = createExampleApp({
+    wattfareUrl: service.publicUrl,
+    publishableKey: app.publishableKey,
+    secretKey: app.secretKey,
+  }).fetch;
+  return {
+    service,
+    app,
+    exampleUrl,
+    strangerUrl,
+    async [Symbol.asyncDispose]() {
+      await example.shutdown();
+      await stranger.shutdown();
+      await service.close();
+    },
+  };
+}
