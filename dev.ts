@@ -10,7 +10,10 @@ import {
   getApp,
   updateOrigins,
 } from "./server/apps/apps.ts";
-import { approveTestConnection } from "./server/connections/connections.ts";
+import {
+  approveConnection,
+  sandboxFunding,
+} from "./server/connections/connections.ts";
 import { usdToNano } from "./server/money.ts";
 import { createExampleApp } from "./examples/chat/example_app.ts";
 
@@ -50,13 +53,10 @@ if (!app || !(await getApp(service.kv, app.appId))) {
 }
 await updateOrigins(service.kv, app.appId, DEV_ORIGINS);
 const record = (await getApp(service.kv, app.appId))!;
-await approveTestConnection(
-  service.kv,
-  service.box,
-  record,
-  DEMO_USER,
-  usdToNano(5, "down"),
-);
+await approveConnection(service.kv, record, DEMO_USER, usdToNano(5, "down"), {
+  funding: await sandboxFunding(service.box),
+  walletId: null,
+});
 
 const url = config.publicUrl;
 const example = createExampleApp({

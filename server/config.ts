@@ -11,6 +11,8 @@ export interface Config {
   kvPath: string | undefined;
   publicUrl: string;
   upstreamUrl: string;
+  /** OpenRouter's OAuth consent page, where users link their funding. */
+  openRouterAuthUrl: string;
   /** Upstream for test mode; `undefined` means the in-process sandbox. */
   sandboxUrl: string | undefined;
   /** 32 raw bytes, or `undefined` to use the development key file. */
@@ -44,6 +46,8 @@ export function loadConfig(
   const upstreamUrl = url(env, "WATTFARE_UPSTREAM_URL") ??
     "https://openrouter.ai/api/v1";
   const sandboxUrl = url(env, "WATTFARE_SANDBOX_URL");
+  const openRouterAuthUrl = url(env, "WATTFARE_OPENROUTER_AUTH_URL") ??
+    "https://openrouter.ai/auth";
   const masterKey = base64Key(env, "WATTFARE_MASTER_KEY");
   if (production && !masterKey) {
     throw new ConfigError(
@@ -56,6 +60,7 @@ export function loadConfig(
     kvPath: kvPath === "" ? undefined : kvPath,
     publicUrl,
     upstreamUrl,
+    openRouterAuthUrl,
     sandboxUrl,
     masterKey,
     maxBodyBytes: integer(

@@ -7,15 +7,17 @@ export interface Connection {
   userId: string;
   mode: Mode;
   /**
-   * `active` serves requests; `disconnected`: the app ended it; `revoked`:
-   * the user did.
+   * `active` serves requests; `paused`: the user stopped it for now;
+   * `disconnected`: the app ended it; `revoked`: the user did.
    */
-  state: "active" | "disconnected" | "revoked";
+  state: "active" | "paused" | "disconnected" | "revoked";
   /** Monthly cap in nano-dollars; `null` is unlimited (test mode only). */
   capNano: bigint | null;
   /** First approval; the monthly period restarts on this day. */
   approvedAt: number;
   /** The funding key the upstream bills, sealed under the master key. */
   funding: Sealed;
+  /** The budget owner's wallet that funds it (always, for live apps). */
+  walletId: string | null;
   updatedAt: number;
 }

@@ -1,6 +1,6 @@
-import { connectionKey } from "../kv/keys.ts";
+import { connectionKey, walletConnectionKey } from "../kv/keys.ts";
 import { randomHex } from "../crypto/random.ts";
-import type { SecretBox } from "../crypto/secret_box.ts";
+import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 import type { AppRecord } from "../apps/apps.ts";
 import type { Connection } from "./connection.ts";
 
@@ -13,20 +13,24 @@ export async function readConnection(
   return await kv.get<Connection>(connectionKey(appId, userId));
 }
 
+/** A fresh sandbox key, sealed: how test-mode connections and grants are funded. */
+export async function sandboxFunding(box: SecretBox): Promise<Sealed> {
+  return await box.seal(`sk-or-v1-${randomHex(32)}`);
+}
+
 /**
- * Approves a sandbox-funded connection for a test app. A user who was
- * connected before keeps the original approval day, so re-approving never
- * starts a fresh period (and a fresh budget) early.
+ * Approves (or re-approves) a connection with a cap and the key that pays
+ * for it. A user who was connected before keeps the original approval day,
+ * so re-approving never starts a fresh period (and a fresh budget) early.
  */
-export async function approveTestConnection(
+export async function approveConnection(
   kv: Deno.Kv,
-  box: SecretBox,
   app: AppRecord,
   userId: string,
   capNano: bigint | null,
+  payer: { funding: Sealed; walletId: string | null },
   now = Date.now(),
 ): Promise<Connection> {
-  const funding = await box.seal(`sk-or-v1-${randomHex(32)}`);
   while (true) {
     const entry = await readConnection(kv, app.id, userId);
     const connection: Connection = {
@@ -36,12 +40,20 @@ export async function approveTestConnection(
       state: "active",
       capNano,
       approvedAt: entry.value?.approvedAt ?? now,
-      funding: entry.value?.funding ?? funding,
+      funding: payer.walletId || !entry.value
+        ? payer.funding
+        : entry.value.funding,
+      walletId: payer.walletId ?? entry.value?.walletId ?? null,
       updatedAt: now,
     };
-    const result = await kv.atomic().check(entry)
-      .set(connectionKey(app.id, userId), connection).commit();
-    if (result.ok) return connection;
+    const op = kv.atomic().check(entry).set(
+      connectionKey(app.id, userId),
+      connection,
+    );
+    if (connection.walletId) {
+      op.set(walletConnectionKey(connection.walletId, app.id, userId), true);
+    }
+    if ((await op.commit()).ok) return connection;
   }
 }
 

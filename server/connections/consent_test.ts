@@ -103,7 +103,7 @@ Deno.test("approval from an unregistered origin, or posted cross-site, stores no
   assert.equal((await status.json()).connected, false);
 });
 
-Deno.test("live apps cannot be approved without a funding source", async () => {
+Deno.test("live apps cannot be approved without a signed-in wallet", async () => {
   await using service = await startTestService();
   const app = await service.createApp("live", [ORIGIN]);
   const { token } = mintSessionToken(app.secretKey, "u3", {
@@ -115,7 +115,7 @@ Deno.test("live apps cannot be approved without a funding source", async () => {
       headers: bearer(token),
       body: JSON.stringify({ monthlyUsd: 10, origin: ORIGIN }),
     }),
-    400,
-    "invalid_request",
+    401,
+    "invalid_session",
   );
 });

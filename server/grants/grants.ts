@@ -1,7 +1,7 @@
 import { grantKey } from "../kv/keys.ts";
 import { randomHex } from "../crypto/random.ts";
 import { sha256Hex } from "../crypto/digest.ts";
-import type { SecretBox } from "../crypto/secret_box.ts";
+import type { Sealed } from "../crypto/secret_box.ts";
 import type { AppRecord } from "../apps/apps.ts";
 import type { Grant } from "./grant.ts";
 
@@ -20,14 +20,13 @@ export interface GrantResult {
 }
 
 /**
- * Approves a test-mode grant funded by the sandbox. The token is returned
- * once; only its hash is stored.
+ * Approves a grant paid from `funding`. The token is returned once; only
+ * its hash is stored.
  */
-export async function createTestGrant(
+export async function createGrant(
   kv: Deno.Kv,
-  box: SecretBox,
   app: AppRecord,
-  input: { requests: number; maxNano: bigint | null },
+  input: { requests: number; maxNano: bigint | null; funding: Sealed },
   now = Date.now(),
   ttlMs = GRANT_TTL_MS,
 ): Promise<GrantResult> {
@@ -41,7 +40,7 @@ export async function createTestGrant(
     maxNano: input.maxNano,
     spent: 0n,
     held: 0n,
-    funding: await box.seal(`sk-or-v1-${randomHex(32)}`),
+    funding: input.funding,
     createdAt: now,
     expiresAt: now + ttlMs,
   };

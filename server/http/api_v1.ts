@@ -1,13 +1,17 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { mintSessionToken } from "../../sdk/session_token.ts";
 import { WattfareError } from "../errors.ts";
 import { type AppRecord, summarize } from "../apps/apps.ts";
-import { createTestGrant } from "../grants/grants.ts";
+import { createGrant } from "../grants/grants.ts";
 import { usdToNano } from "../money.ts";
 import {
-  approveTestConnection,
+  approveConnection,
   disconnect,
+  sandboxFunding,
 } from "../connections/connections.ts";
+import type { Sealed } from "../crypto/secret_box.ts";
+import { walletOfRequest } from "../wallets/wallet_sessions.ts";
+import { getWallet } from "../wallets/wallets.ts";
 import { connectionStatus } from "../connections/status.ts";
 import {
   type Caller,
@@ -114,7 +118,7 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     assertOwnPage(c.req.header("origin"), c.var.config.publicUrl);
     const body = await readJson(c, approveConsentBody);
     assertRegisteredOrigin(app, body.origin);
-    assertTestMode(app);
+    const payer = await payerOf(c, app);
     if (
       body.monthlyUsd === null && session.claims.limits?.monthlyUsd !== null
     ) {
@@ -125,12 +129,12 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       );
     }
     const userId = session.claims.appUserId;
-    await approveTestConnection(
+    await approveConnection(
       c.var.kv,
-      c.var.box,
       app,
       userId,
       body.monthlyUsd === null ? null : usdToNano(body.monthlyUsd, "down"),
+      payer,
       c.var.clock(),
     );
     return c.json(
@@ -143,12 +147,13 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     assertOwnPage(c.req.header("origin"), c.var.config.publicUrl);
     const body = await readJson(c, createGrantBody);
     if (body.origin !== undefined) assertRegisteredOrigin(app, body.origin);
-    assertTestMode(app);
+    const { funding } = await payerOf(c, app);
     const maxUsd = body.maxUsd ?? null;
     return c.json(
-      await createTestGrant(c.var.kv, c.var.box, app, {
+      await createGrant(c.var.kv, app, {
         requests: body.requests,
         maxNano: maxUsd === null ? null : usdToNano(maxUsd, "down"),
+        funding,
       }, c.var.clock()),
     );
   });
@@ -165,14 +170,10 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     const cap = body.monthlyUsd === null
       ? null
       : usdToNano(body.monthlyUsd, "down");
-    await approveTestConnection(
-      c.var.kv,
-      c.var.box,
-      app,
-      body.userId,
-      cap,
-      c.var.clock(),
-    );
+    await approveConnection(c.var.kv, app, body.userId, cap, {
+      funding: await sandboxFunding(c.var.box),
+      walletId: null,
+    }, c.var.clock());
     return c.json({
       userId: body.userId,
       ...await connectionStatus(c.var.kv, app.id, body.userId, c.var.clock()),
@@ -230,13 +231,38 @@ function assertRegisteredOrigin(app: AppRecord, origin: string): void {
   }
 }
 
-function assertTestMode(app: AppRecord): void {
-  if (app.mode === "live") {
+/**
+ * Who pays for what the popup approves: for a live app, the signed-in
+ * budget owner's funding source (required); for a test app, the sandbox,
+ * recorded against the owner's wallet when they are signed in so it shows
+ * on their dashboard.
+ */
+async function payerOf(
+  c: Context<Env>,
+  app: AppRecord,
+): Promise<{ funding: Sealed; walletId: string | null }> {
+  const walletId = await walletOfRequest(
+    c.var.kv,
+    c.req.header("cookie"),
+    c.var.clock(),
+  );
+  if (app.mode === "test") {
+    return { funding: await sandboxFunding(c.var.box), walletId };
+  }
+  if (!walletId) {
     throw new WattfareError(
-      "invalid_request",
-      "Live apps need a funding source, which this service cannot link yet.",
+      "invalid_session",
+      "Sign in to your Wattfare wallet with your passkey first.",
     );
   }
+  const wallet = await getWallet(c.var.kv, walletId);
+  if (!wallet?.funding) {
+    throw new WattfareError(
+      "invalid_request",
+      "Link a funding source to your wallet before approving a live app.",
+    );
+  }
+  return { funding: wallet.funding.sealed, walletId };
 }
 
 function sessionCaller(caller: Caller) {

@@ -7,6 +7,7 @@ import type { ProxyDeps } from "../proxy/chat_completions.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { apiV1 } from "./api_v1.ts";
 import { apiCors } from "./cors.ts";
+import { walletRoutes } from "./wallet_routes.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { requestLog } from "../observability/request_log.ts";
 import type { Env } from "./env.ts";
@@ -42,7 +43,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
   app.use("/api/*", apiCors());
   app.use(
-    "/api/*",
+    "*",
     bodyLimit({
       maxSize: deps.config.maxBodyBytes,
       onError: () => {
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     }));
   app.route("/api/v1", apiV1(deps.proxy));
+  app.route("/wallet", walletRoutes(deps.proxy.upstreams.live));
   if (deps.sandbox) {
     app.route("/sandbox/api/v1", deps.sandbox.app);
     app.route("/sandbox", deps.sandbox.authApp);

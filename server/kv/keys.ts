@@ -11,6 +11,12 @@
  * | `usage`       | `[usage, appId, userId, periodStart, requestId]` | `UsageEntry` (immutable) |
  * | `grants`      | `[grants, grantId]`                        | `Grant` (id = SHA-256 of the token) |
  * | `grant_usage` | `[grant_usage, grantId, requestId]`        | `UsageEntry` of a grant (immutable) |
+ * | `wallets`     | `[wallets, walletId]`                      | `Wallet` (budget owner; funding sealed) |
+ * | `passkeys`    | `[passkeys, credentialId]`                 | `Passkey` |
+ * | `wallet_sessions` | `[wallet_sessions, tokenHash]`         | `WalletSession` (expires) |
+ * | `wallet_connections` | `[wallet_connections, walletId, appId, userId]` | `true`: the wallet funds that connection |
+ * | `webauthn_challenges` | `[webauthn_challenges, challenge]` | `true` (expires; single use) |
+ * | `pkce`        | `[pkce, state]`                            | `PkceRequest` (expires) |
  */
 
 /** Key of an app's record. */
@@ -79,4 +85,43 @@ export function grantUsageKey(grantId: string, requestId: string): Deno.KvKey {
 /** Prefix listing a grant's usage entries. */
 export function grantUsagePrefix(grantId: string): Deno.KvKey {
   return ["grant_usage", grantId];
+}
+
+/** Key of a budget owner's wallet. */
+export function walletKey(walletId: string): Deno.KvKey {
+  return ["wallets", walletId];
+}
+
+/** Key of a passkey, by its credential id. */
+export function passkeyKey(credentialId: string): Deno.KvKey {
+  return ["passkeys", credentialId];
+}
+
+/** Key of a signed-in browser's wallet session, by the hash of its cookie. */
+export function walletSessionKey(tokenHash: string): Deno.KvKey {
+  return ["wallet_sessions", tokenHash];
+}
+
+/** Key marking that a wallet funds one connection. */
+export function walletConnectionKey(
+  walletId: string,
+  appId: string,
+  userId: string,
+): Deno.KvKey {
+  return ["wallet_connections", walletId, appId, userId];
+}
+
+/** Prefix listing the connections a wallet funds. */
+export function walletConnectionsPrefix(walletId: string): Deno.KvKey {
+  return ["wallet_connections", walletId];
+}
+
+/** Key of an outstanding WebAuthn challenge. */
+export function webauthnChallengeKey(challenge: string): Deno.KvKey {
+  return ["webauthn_challenges", challenge];
+}
+
+/** Key of an OAuth PKCE request in progress, by its state. */
+export function pkceKey(state: string): Deno.KvKey {
+  return ["pkce", state];
 }

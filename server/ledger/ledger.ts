@@ -396,6 +396,12 @@ function activeConnection(connection: Connection | null): Connection {
       "The user revoked this app's access to their AI budget.",
     );
   }
+  if (connection?.state === "paused") {
+    throw new WattfareError(
+      "not_connected",
+      "The user paused this app's access to their AI budget.",
+    );
+  }
   if (!connection || connection.state !== "active") {
     throw new WattfareError(
       "not_connected",
