@@ -1,4 +1,5 @@
 import type { AppSummary } from "../server/apps/apps.ts";
+import type { Mode } from "../sdk/secret_key.ts";
 import {
   startTestService,
   type TestService,
@@ -16,9 +17,14 @@ export interface Stack {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts the service, a test app and two copies of the example app. */
-export async function startStack(): Promise<Stack> {
-  const service = await startTestService();
+/**
+ * Starts the service, an app (test mode unless asked) and two copies of the
+ * example app. `env` configures the service (e.g. a live upstream).
+ */
+export async function startStack(
+  options: { mode?: Mode; env?: Record<string, string> } = {},
+): Promise<Stack> {
+  const service = await startTestService({ env: options.env });
   const late: { fetch?: (request: Request) => Response | Promise<Response> } =
     {};
   const serve = () =>
@@ -30,7 +36,7 @@ export async function startStack(): Promise<Stack> {
   const stranger = serve();
   const exampleUrl = `http://127.0.0.1:${example.addr.port}`;
   const strangerUrl = `http://127.0.0.1:${stranger.addr.port}`;
-  const app = await service.createApp("test", [exampleUrl]);
+  const app = await service.createApp(options.mode ?? "test", [exampleUrl]);
   late.fetch = createExampleApp({
     wattfareUrl: service.publicUrl,
     publishableKey: app.publishableKey,

@@ -1,9 +1,17 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ConnectionStatus, GrantResult } from "../sdk/types.ts";
 import {
+  pasteFundingKey,
+  registerPasskey,
+  signInWithPasskey,
+  type WalletMe,
+  walletMe,
+} from "../browser/passkeys.ts";
+import {
   HELLO,
   HELLO_ACK,
   type PopupIntent,
+  popupUrl,
   PROTOCOL_VERSION,
   readHelloAck,
   readPopupFragment,
@@ -35,13 +43,23 @@ type Screen =
   | { kind: "error"; title: string; detail: string }
   | { kind: "waiting"; context: ConsentContext }
   | { kind: "not_allowed"; context: ConsentContext; origin: string | null }
-  | { kind: "ready"; context: ConsentContext; opener: Opener }
+  | {
+    kind: "ready";
+    context: ConsentContext;
+    opener: Opener;
+    wallet: WalletMe | null;
+  }
   | { kind: "done"; approved: boolean };
 
 /** How long the opener has to answer the hello before we stop waiting. */
 const HANDSHAKE_MS = 5_000;
 /** The hello is repeated until answered (the opener may still be loading). */
 const HELLO_EVERY_MS = 250;
+/**
+ * Where the request waits while the owner links funding on OpenRouter and
+ * comes back: this tab's session storage, on Wattfare's origin only.
+ */
+const PENDING = "wattfare:popup";
 
 /**
  * The consent popup. It reads the session from the URL fragment (never
@@ -59,7 +77,8 @@ export default function ConsentPopup() {
   const [failure, setFailure] = useState("");
 
   useEffect(() => {
-    const fragment = readPopupFragment(location.hash);
+    const fragment = readPopupFragment(location.hash) ??
+      readPopupFragment(sessionStorage.getItem(PENDING) ?? "");
     // The token has done its job in the URL; keep it out of history.
     history.replaceState(null, "", location.pathname);
     if (!fragment) {
@@ -89,7 +108,9 @@ export default function ConsentPopup() {
       const context: ConsentContext = await response.json();
       const asked = context.limits?.monthlyUsd;
       setCap(asked == null ? "" : String(asked));
-      stop = greetOpener(context, setScreen);
+      // Live apps are paid by the owner's wallet: learn who is signed in.
+      const wallet = context.app.mode === "live" ? await walletMe() : null;
+      stop = greetOpener(context, wallet, setScreen);
     })().catch(() =>
       setScreen({
         kind: "error",
@@ -167,8 +188,47 @@ export default function ConsentPopup() {
     }
   }
 
+  async function walletStep(step: () => Promise<void>) {
+    if (screen.kind !== "ready") return;
+    setBusy(true);
+    setFailure("");
+    try {
+      await step();
+      setScreen({ ...screen, wallet: await walletMe() });
+    } catch (error) {
+      setFailure(
+        error instanceof Error && error.name !== "NotAllowedError"
+          ? error.message
+          : "The passkey was not used; try again.",
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function linkOpenRouter() {
+    // Keep the request for our return, then let OpenRouter ask the owner.
+    sessionStorage.setItem(
+      PENDING,
+      popupFragment(token, intent),
+    );
+    location.assign("/wallet/funding/openrouter?return=/connect");
+  }
+
+  const needsWallet = screen.kind === "ready" && screen.wallet &&
+    !screen.wallet.signedIn;
+  const needsFunding = screen.kind === "ready" && screen.wallet?.signedIn &&
+    !screen.wallet.funding;
+
   return (
-    <div class="card" data-screen={screen.kind}>
+    <div
+      class="card"
+      data-screen={needsWallet
+        ? "wallet"
+        : needsFunding
+        ? "funding"
+        : screen.kind}
+    >
       <div class="brand">
         <span class="brand-mark" aria-hidden="true" /> Wattfare
       </div>
@@ -211,7 +271,83 @@ export default function ConsentPopup() {
           </p>
         </div>
       )}
-      {screen.kind === "ready" && intent.kind === "connect" && (
+      {screen.kind === "ready" && needsWallet && (
+        <div>
+          <p class="origin">
+            {screen.context.app.name} asks to use your AI budget.
+          </p>
+          <h1>Your Wattfare wallet</h1>
+          <p class="origin">
+            Your budget lives in a wallet on Wattfare, opened with a passkey: no
+            password, nothing to remember.
+          </p>
+          {failure && (
+            <div class="banner banner-error" role="alert">{failure}</div>
+          )}
+          <div class="actions">
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => walletStep(signInWithPasskey)}
+            >
+              Sign in with a passkey
+            </button>
+            <button
+              type="button"
+              class="primary"
+              disabled={busy}
+              onClick={() => walletStep(registerPasskey)}
+            >
+              Create a wallet
+            </button>
+          </div>
+        </div>
+      )}
+      {screen.kind === "ready" && needsFunding && (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            const key = new FormData(event.currentTarget).get("key");
+            walletStep(() => pasteFundingKey(String(key ?? "")));
+          }}
+        >
+          <h1>Link how you pay</h1>
+          <p class="origin">
+            Your OpenRouter account pays for the AI you use, in every app you
+            connect. Wattfare keeps its key encrypted and never shows it to
+            apps.
+          </p>
+          <div class="actions">
+            <button
+              type="button"
+              class="primary"
+              disabled={busy}
+              onClick={linkOpenRouter}
+            >
+              Link OpenRouter
+            </button>
+          </div>
+          <div class="field">
+            <label for="key">…or paste an OpenRouter key</label>
+            <div class="money-input">
+              <input
+                id="key"
+                name="key"
+                autocomplete="off"
+                placeholder="sk-or-v1-…"
+              />
+            </div>
+          </div>
+          {failure && (
+            <div class="banner banner-error" role="alert">{failure}</div>
+          )}
+          <div class="actions">
+            <button type="submit" disabled={busy}>Save key</button>
+          </div>
+        </form>
+      )}
+      {screen.kind === "ready" && !needsWallet && !needsFunding &&
+        intent.kind === "connect" && (
         <form
           onSubmit={(event) => {
             event.preventDefault();
@@ -271,7 +407,8 @@ export default function ConsentPopup() {
           <p class="fine">You can revoke this app at any time.</p>
         </form>
       )}
-      {screen.kind === "ready" && intent.kind === "grant" && (
+      {screen.kind === "ready" && !needsWallet && !needsFunding &&
+        intent.kind === "grant" && (
         <form
           onSubmit={(event) => {
             event.preventDefault();
@@ -332,6 +469,7 @@ export default function ConsentPopup() {
  */
 function greetOpener(
   context: ConsentContext,
+  wallet: WalletMe | null,
   setScreen: (screen: Screen) => void,
 ): () => void {
   const opener = globalThis.opener as Window | null;
@@ -349,6 +487,7 @@ function greetOpener(
         kind: "ready",
         context,
         opener: { origin: ack.appOrigin, nonce: ack.nonce },
+        wallet,
       });
       return;
     }
@@ -381,4 +520,9 @@ function greetOpener(
   globalThis.addEventListener("message", onMessage);
   hello();
   return stop;
+}
+
+/** The popup's fragment for `intent`, without the leading `#`. */
+function popupFragment(session: string, intent: PopupIntent): string {
+  return popupUrl("", session, intent).split("#")[1];
 }

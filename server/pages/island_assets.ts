@@ -57,6 +57,8 @@ export async function bundleIslands(outDir: URL | null): Promise<IslandAssets> {
         // "precompile" mode makes string templates, for server rendering only.
         "--config",
         new URL("./islands_bundle.json", import.meta.url).pathname,
+        // Versions are pinned in that config; no lockfile beside it.
+        "--no-lock",
         "--outdir",
         out,
         ...entryFiles,

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import type { CDPSession, Page } from "playwright-core";
+import { walletKey } from "../server/kv/keys.ts";
+import { fundedConnections } from "../server/wallets/wallets.ts";
+import type { Wallet } from "../server/wallets/wallet.ts";
+import { readLedgerView } from "../server/testing/ledger_probe.ts";
+import { startSandboxServer } from "../server/testing/sandbox_server.ts";
+import { launchBrowser, screenshot } from "./browser.ts";
+import { startStack } from "./stack.ts";
+
+/** A CDP virtual authenticator on one page (they are per page). */
+async function addAuthenticator(
+  page: Page,
+): Promise<{ cdp: CDPSession; id: string }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send(
+    "WebAuthn.addVirtualAuthenticator",
+    {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    },
+  );
+  return { cdp, id: authenticatorId };
+}
+
+Deno.test({
+  name:
+    "live mode: a passkey wallet, funding linked by OAuth PKCE, approval, a paid chat, and sign-in elsewhere",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using upstream = startSandboxServer();
+    await using stack = await startStack({
+      mode: "live",
+      env: {
+        WATTFARE_UPSTREAM_URL: upstream.apiUrl,
+        WATTFARE_OPENROUTER_AUTH_URL: upstream.authUrl,
+      },
+    });
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(stack.exampleUrl);
+      const [popup] = await Promise.all([
+        page.waitForEvent("popup"),
+        page.click("text=Connect AI budget"),
+      ]);
+      const authenticator = await addAuthenticator(popup);
+
+      // No wallet yet: create one with a passkey, in the popup.
+      await popup.waitForSelector("[data-screen=wallet]");
+      await screenshot(popup, "popup-live-wallet");
+      await popup.click("text=Create a wallet");
+      await popup.waitForSelector("[data-screen=funding]");
+      await screenshot(popup, "popup-live-funding");
+      const { credentials } = await authenticator.cdp.send(
+        "WebAuthn.getCredentials",
+        {
+          authenticatorId: authenticator.id,
+        },
+      );
+      assert.equal(credentials.length, 1);
+
+      // Link OpenRouter: the popup goes to its consent page and comes back.
+      await popup.click("text=Link OpenRouter");
+      await popup.waitForURL(/\/auth\?/);
+      await popup.click("button[value=authorize]");
+      await popup.waitForSelector("[data-screen=ready]");
+      await popup.fill("#cap", "3");
+      await Promise.all([
+        popup.waitForEvent("close"),
+        popup.click("text=Approve"),
+      ]);
+
+      await page.waitForSelector("[data-state=connected]");
+      await page.fill("input[name=message]", "Hello from a live app.");
+      await page.click("button[type=submit]");
+      await page.waitForFunction(() =>
+        document.querySelector("[data-testid=remaining]")?.textContent !==
+          "$3.000000 left"
+      );
+
+      // The spend is the owner's: metered here, billed to their OpenRouter key.
+      const userId = (await context.cookies()).find((c) =>
+        c.name === "demo_user"
+      )!.value;
+      await stack.service.settled();
+      const view = await readLedgerView(
+        stack.service.kv,
+        stack.app.appId,
+        userId,
+      );
+      assert.equal(view.entries.length, 1);
+      const wallets = [];
+      for await (
+        const entry of stack.service.kv.list<Wallet>({ prefix: ["wallets"] })
+      ) {
+        wallets.push(entry.value);
+      }
+      assert.equal(wallets.length, 1);
+      const wallet =
+        (await stack.service.kv.get<Wallet>(walletKey(wallets[0].id))).value!;
+      assert.equal(wallet.funding?.source, "oauth");
+      const key = await stack.service.box.open(wallet.funding!.sealed);
+      assert.equal(upstream.sandbox.usageOf(key).costNano, view.spent);
+      assert.deepEqual(await fundedConnections(stack.service.kv, wallet.id), [
+        { appId: stack.app.appId, userId },
+      ]);
+
+      // A fresh browser (another device) signs in with the same passkey.
+      const elsewhere = await browser.newContext();
+      const page2 = await elsewhere.newPage();
+      await page2.goto(stack.exampleUrl);
+      const [popup2] = await Promise.all([
+        page2.waitForEvent("popup"),
+        page2.click("text=Connect AI budget"),
+      ]);
+      const second = await addAuthenticator(popup2);
+      await second.cdp.send("WebAuthn.addCredential", {
+        authenticatorId: second.id,
+        credential: credentials[0],
+      });
+      await popup2.waitForSelector("[data-screen=wallet]");
+      await popup2.click("text=Sign in with a passkey");
+      // Signed in to the same, funded wallet: straight to the approval.
+      await popup2.waitForSelector("[data-screen=ready]");
+      await screenshot(popup2, "popup-live-ready");
+      assert.equal(await popup2.textContent(".app-name"), stack.app.name);
+    } finally {
+      await browser.close();
+    }
+  },
+});
