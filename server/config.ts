@@ -23,6 +23,10 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** How long a hold lives before its expiry settles it at the bound. */
   holdTtlMs: number;
+  /** Requests per minute one app may send through the proxy (its bucket's size). */
+  appRequestsPerMinute: number;
+  /** Requests per minute one connection or grant may use. */
+  connectionRequestsPerMinute: number;
   /** True on Deno Deploy, where the master key is required. */
   production: boolean;
 }
@@ -83,6 +87,20 @@ export function loadConfig(
       15 * 60_000,
       100,
       24 * 3_600_000,
+    ),
+    appRequestsPerMinute: integer(
+      env,
+      "WATTFARE_APP_RPM",
+      60_000,
+      1,
+      10_000_000,
+    ),
+    connectionRequestsPerMinute: integer(
+      env,
+      "WATTFARE_CONNECTION_RPM",
+      600,
+      1,
+      1_000_000,
     ),
     production,
   };

@@ -5,6 +5,7 @@ import { createApp } from "./http/app.ts";
 import { openKv } from "./kv/open_kv.ts";
 import { Ledger } from "./ledger/ledger.ts";
 import { Metrics } from "./observability/metrics.ts";
+import { RateLimiter } from "./ratelimit/rate_limiter.ts";
 import { Pending } from "./proxy/pending.ts";
 import { PriceBook } from "./proxy/price_book.ts";
 import { upstreamsFor } from "./proxy/upstream.ts";
@@ -91,6 +92,9 @@ export async function startService(
       },
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       metrics,
+      rateLimiter: new RateLimiter(kv, clock),
+      appRequestsPerMinute: config.appRequestsPerMinute,
+      connectionRequestsPerMinute: config.connectionRequestsPerMinute,
       track: (work) => pending.track(work),
     },
   });

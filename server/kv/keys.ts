@@ -17,6 +17,7 @@
  * | `wallet_connections` | `[wallet_connections, walletId, appId, userId]` | `true`: the wallet funds that connection |
  * | `webauthn_challenges` | `[webauthn_challenges, challenge]` | `true` (expires; single use) |
  * | `pkce`        | `[pkce, state]`                            | `PkceRequest` (expires) |
+ * | `rate`        | `[rate, scope, id]`                        | `Bucket`: a token bucket (expires when idle) |
  */
 
 /** Key of an app's record. */
@@ -124,4 +125,9 @@ export function webauthnChallengeKey(challenge: string): Deno.KvKey {
 /** Key of an OAuth PKCE request in progress, by its state. */
 export function pkceKey(state: string): Deno.KvKey {
   return ["pkce", state];
+}
+
+/** Key of a rate-limit token bucket (`scope`: `app` or `connection`). */
+export function rateBucketKey(scope: string, id: string): Deno.KvKey {
+  return ["rate", scope, id];
 }

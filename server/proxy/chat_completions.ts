@@ -20,6 +20,7 @@ import { createStreamMeter } from "./stream_meter.ts";
 import type { Upstream } from "./upstream.ts";
 import { parseCompletionUsage, type Usage } from "./usage.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import type { RateLimiter } from "../ratelimit/rate_limiter.ts";
 
 /** What the proxy works with. */
 export interface ProxyDeps {
@@ -29,6 +30,9 @@ export interface ProxyDeps {
   upstreams: Record<Mode, Upstream>;
   upstreamTimeoutMs: number;
   metrics: Metrics;
+  rateLimiter: RateLimiter;
+  appRequestsPerMinute: number;
+  connectionRequestsPerMinute: number;
   /** Keeps settlements that run after a response is sent in view (for shutdown and tests). */
   track(settlement: Promise<unknown>): void;
 }
@@ -51,6 +55,17 @@ export function chatCompletions(deps: ProxyDeps) {
     const app = c.var.caller.app;
     const target = await requestTarget(c);
     const request = await readJson(c, chatRequestSchema);
+    // Rate limits come before any hold: a refused request holds nothing.
+    await deps.rateLimiter.take([
+      { scope: "app", id: app.id, perMinute: deps.appRequestsPerMinute },
+      {
+        scope: "connection",
+        id: target.kind === "user"
+          ? JSON.stringify([app.id, target.userId])
+          : target.grantId,
+        perMinute: deps.connectionRequestsPerMinute,
+      },
+    ]);
     const price = await deps.priceBooks[app.mode].price(request.model);
     const promptTokens = promptBoundTokens(request);
     const fit = ({ remainingNano }: HoldContext) =>
