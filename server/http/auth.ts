@@ -94,15 +94,16 @@ async function appFromSecretKey(
   kv: Deno.Kv,
   key: string,
 ): Promise<AppRecord> {
-  const invalid = new WattfareError(
-    "invalid_api_key",
-    "Invalid secret key. Keys look like sk_test_<appId>_<secret>; check it was not rotated.",
-  );
   const parts = parseSecretKey(key);
-  if (!parts) throw invalid;
-  const app = await getApp(kv, parts.appId);
-  if (!app || !timingSafeEqual(await sha256Hex(parts.secret), app.secretHash)) {
-    throw invalid;
+  const app = parts ? await getApp(kv, parts.appId) : null;
+  if (
+    !parts || !app ||
+    !timingSafeEqual(await sha256Hex(parts.secret), app.secretHash)
+  ) {
+    throw new WattfareError(
+      "invalid_api_key",
+      "Invalid secret key. Keys look like sk_test_<appId>_<secret>; check it was not rotated.",
+    );
   }
   if (app.mode !== parts.mode) {
     throw new WattfareError(

@@ -24,19 +24,20 @@ export async function verifySession(
   token: string,
   now = Date.now(),
 ): Promise<VerifiedSession> {
-  const invalid = new WattfareError(
-    "invalid_session",
-    "The session token is invalid or expired; mint a new one from your backend.",
-  );
+  const invalid = () =>
+    new WattfareError(
+      "invalid_session",
+      "The session token is invalid or expired; mint a new one from your backend.",
+    );
   let appId: unknown;
   try {
     appId = decodeJwt(token).appId;
   } catch {
-    throw invalid;
+    throw invalid();
   }
-  if (typeof appId !== "string" || appId.length > 64) throw invalid;
+  if (typeof appId !== "string" || appId.length > 64) throw invalid();
   const app = await getApp(kv, appId);
-  if (!app) throw invalid;
+  if (!app) throw invalid();
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, app.signingKey, {
@@ -46,13 +47,13 @@ export async function verifySession(
       requiredClaims: ["iat", "exp"],
     }));
   } catch {
-    throw invalid;
+    throw invalid();
   }
   if (
     typeof payload.appUserId !== "string" || payload.mode !== app.mode ||
     !validLimits(payload.limits)
   ) {
-    throw invalid;
+    throw invalid();
   }
   return { claims: payload as unknown as SessionClaims, app };
 }
