@@ -27,6 +27,8 @@ export interface Config {
   appRequestsPerMinute: number;
   /** Requests per minute one connection or grant may use. */
   connectionRequestsPerMinute: number;
+  /** Proxy attempts within 10 s that pause a connection as an anomaly. */
+  burstRequests: number;
   /** True on Deno Deploy, where the master key is required. */
   production: boolean;
 }
@@ -102,6 +104,7 @@ export function loadConfig(
       1,
       1_000_000,
     ),
+    burstRequests: integer(env, "WATTFARE_BURST_REQUESTS", 1000, 2, 10_000_000),
     production,
   };
 }

@@ -95,6 +95,7 @@ export async function startService(
       rateLimiter: new RateLimiter(kv, clock),
       appRequestsPerMinute: config.appRequestsPerMinute,
       connectionRequestsPerMinute: config.connectionRequestsPerMinute,
+      burstRequests: config.burstRequests,
       track: (work) => pending.track(work),
     },
   });

@@ -11,6 +11,8 @@ export interface Connection {
    * `disconnected`: the app ended it; `revoked`: the user did.
    */
   state: "active" | "paused" | "disconnected" | "revoked";
+  /** Why it is paused: by its owner, or automatically after a burst. */
+  pausedBy?: "owner" | "anomaly";
   /** Monthly cap in nano-dollars; `null` is unlimited (test mode only). */
   capNano: bigint | null;
   /** First approval; the monthly period restarts on this day. */

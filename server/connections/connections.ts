@@ -57,6 +57,27 @@ export async function approveConnection(
   }
 }
 
+/**
+ * Pauses an active connection after an anomalous burst; its owner resumes
+ * it. False when it was not active.
+ */
+export async function pauseForAnomaly(
+  kv: Deno.Kv,
+  appId: string,
+  userId: string,
+  now = Date.now(),
+): Promise<boolean> {
+  while (true) {
+    const entry = await readConnection(kv, appId, userId);
+    if (!entry.value || entry.value.state !== "active") return false;
+    const result = await kv.atomic().check(entry).set(
+      connectionKey(appId, userId),
+      { ...entry.value, state: "paused", pausedBy: "anomaly", updatedAt: now },
+    ).commit();
+    if (result.ok) return true;
+  }
+}
+
 /** Ends a connection from the app's side; false when there was none active. */
 export async function disconnect(
   kv: Deno.Kv,

@@ -399,7 +399,9 @@ function activeConnection(connection: Connection | null): Connection {
   if (connection?.state === "paused") {
     throw new WattfareError(
       "not_connected",
-      "The user paused this app's access to their AI budget.",
+      connection.pausedBy === "anomaly"
+        ? "Paused automatically after an unusual burst of requests; the user can resume it."
+        : "The user paused this app's access to their AI budget.",
     );
   }
   if (!connection || connection.state !== "active") {

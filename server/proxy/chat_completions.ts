@@ -5,6 +5,7 @@ import { formatUsd, tokenCost } from "../money.ts";
 import type { SecretBox } from "../crypto/secret_box.ts";
 import type { Charge, HoldContext, Ledger } from "../ledger/ledger.ts";
 import { grantIdOf } from "../grants/grants.ts";
+import { pauseForAnomaly } from "../connections/connections.ts";
 import type { Hold } from "../ledger/hold.ts";
 import type { Env } from "../http/env.ts";
 import { readJson } from "../http/read_json.ts";
@@ -33,6 +34,8 @@ export interface ProxyDeps {
   rateLimiter: RateLimiter;
   appRequestsPerMinute: number;
   connectionRequestsPerMinute: number;
+  /** Attempts in 10 s that pause a connection as an anomaly. */
+  burstRequests: number;
   /** Keeps settlements that run after a response is sent in view (for shutdown and tests). */
   track(settlement: Promise<unknown>): void;
 }
@@ -56,7 +59,7 @@ export function chatCompletions(deps: ProxyDeps) {
     const target = await requestTarget(c);
     const request = await readJson(c, chatRequestSchema);
     // Rate limits come before any hold: a refused request holds nothing.
-    await deps.rateLimiter.take([
+    const anomaly = await deps.rateLimiter.take([
       { scope: "app", id: app.id, perMinute: deps.appRequestsPerMinute },
       {
         scope: "connection",
@@ -64,8 +67,12 @@ export function chatCompletions(deps: ProxyDeps) {
           ? JSON.stringify([app.id, target.userId])
           : target.grantId,
         perMinute: deps.connectionRequestsPerMinute,
+        burst: target.kind === "user" ? deps.burstRequests : undefined,
       },
     ]);
+    if (anomaly && target.kind === "user") {
+      await pauseForAnomaly(c.var.kv, app.id, target.userId, c.var.clock());
+    }
     const price = await deps.priceBooks[app.mode].price(request.model);
     const promptTokens = promptBoundTokens(request);
     const fit = ({ remainingNano }: HoldContext) =>

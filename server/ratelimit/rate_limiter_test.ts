@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { fundingKeyOf, readLedgerView } from "../testing/ledger_probe.ts";
+import { connectionKey } from "../kv/keys.ts";
+import type { Connection } from "../connections/connection.ts";
 import {
   chatHeaders,
   expectError,
@@ -90,4 +92,40 @@ Deno.test("an app over its own rate is limited across all its users", async () =
   });
   assert.equal(response.status, 200);
   await response.body?.cancel();
+});
+
+Deno.test("a burst far above normal pauses the connection until its owner resumes it", async () => {
+  await using service = await startTestService({
+    env: { WATTFARE_BURST_REQUESTS: "5", WATTFARE_CONNECTION_RPM: "3" },
+  });
+  const app = await service.createApp();
+  const user = await service.connect(app.secretKey, "runaway", 1);
+  const chat = () =>
+    service.fetch("/api/v1/chat/completions", {
+      method: "POST",
+      headers: chatHeaders(app.secretKey, user),
+      body: BODY,
+    });
+  const statuses = [];
+  for (let i = 0; i < 5; i++) {
+    const response = await chat();
+    statuses.push(response.status);
+    await response.body?.cancel();
+  }
+  // Three served, two refused by the rate limit: all five count as attempts.
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  const paused = await expectError(await chat(), 403, "not_connected");
+  assert.match(paused.error.message, /Paused automatically/);
+  const stored =
+    (await service.kv.get<Connection>(connectionKey(app.appId, user))).value!;
+  assert.equal(stored.state, "paused");
+  assert.equal(stored.pausedBy, "anomaly");
+
+  const status = await service.fetch(`/api/v1/status?userId=${user}`, {
+    headers: { authorization: `Bearer ${app.secretKey}` },
+  });
+  assert.equal((await status.json()).connected, false);
+  const view = await readLedgerView(service.kv, app.appId, user);
+  assert.equal(view.held, 0n);
+  assert.equal(view.entries.length, 3);
 });
