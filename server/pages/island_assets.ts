@@ -13,12 +13,22 @@ export const PREBUILT_DIR = new URL(".build/islands/", ROOT);
 let assets: Promise<IslandAssets> | null = null;
 
 /**
- * The island bundles, built once per process: from `.build/islands/` when a
- * build step made them, else with `deno bundle` now. Entries get
+ * The island bundles, made once per process: in production, from
+ * `.build/islands/` (`deno task build`; Deno Deploy runs no subprocesses);
+ * elsewhere with `deno bundle` now, so edits always show. Entries get
  * content-hashed names so they can be cached forever.
  */
-export function islandAssets(): Promise<IslandAssets> {
-  assets ??= loadPrebuilt().then((found) => found ?? bundleIslands(null));
+export function islandAssets(prebuilt: boolean): Promise<IslandAssets> {
+  assets ??= prebuilt
+    ? loadPrebuilt().then((found) => {
+      if (!found) {
+        throw new Error(
+          "no prebuilt islands in .build/islands/: run `deno task build` before deploying",
+        );
+      }
+      return found;
+    })
+    : bundleIslands(null);
   return assets;
 }
 

@@ -19,7 +19,9 @@ export function pages(): Hono<Env> {
   const app = new Hono<Env>();
 
   app.get("/_islands/:file", async (c) => {
-    const bytes = (await islandAssets()).files.get(c.req.param("file"));
+    const bytes = (await islandAssets(c.var.config.production)).files.get(
+      c.req.param("file"),
+    );
     if (!bytes) throw notFound(c.req.path);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "content-type": "text/javascript; charset=utf-8",
@@ -59,7 +61,9 @@ async function renderRoute(
   const { result: body, islands: used } = collectIslands(() =>
     renderToString(h(route.default, { url, params: c.req.param(), data }))
   );
-  const assets = used.length ? await islandAssets() : null;
+  const assets = used.length
+    ? await islandAssets(c.var.config.production)
+    : null;
   const scripts = used.map((name) => `/_islands/${assets!.entries.get(name)}`);
   const html = renderToString(
     h(pageLayout.default, {

@@ -8,12 +8,16 @@ export interface SpawnedService {
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Starts `main.ts` with `env` on a random port and waits until it listens. */
+/**
+ * Starts `main.ts` with `env` on a random port and waits until it listens;
+ * with all permissions unless `permissions` names them.
+ */
 export async function spawnService(
   env: Record<string, string>,
+  permissions: string[] = ["-A"],
 ): Promise<SpawnedService> {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
+    args: ["run", ...permissions, MAIN],
     env: { PORT: "0", ...env },
     stdout: "piped",
     stderr: "inherit",
