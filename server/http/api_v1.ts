@@ -21,18 +21,26 @@ import {
 } from "./auth.ts";
 import type { Env } from "./env.ts";
 import { chatCompletions, type ProxyDeps } from "../proxy/chat_completions.ts";
+import { openApiDocument } from "./openapi.ts";
 import { readJson } from "./read_json.ts";
+import { usageBetween, usageCsv } from "../ledger/usage_export.ts";
 import {
   approveConsentBody,
   createGrantBody,
   createSessionBody,
   createTestConnectionBody,
+  usageQuery,
   userIdSchema,
 } from "./schemas.ts";
 
 /** The JSON API under `/api/v1`. */
 export function apiV1(proxy: ProxyDeps): Hono<Env> {
   const api = new Hono<Env>();
+
+  api.get(
+    "/openapi.json",
+    (c) => c.json(openApiDocument(c.var.config.publicUrl)),
+  );
 
   api.post("/chat/completions", secretKeyAuth(), chatCompletions(proxy));
 
@@ -156,6 +164,37 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
         funding,
       }, c.var.clock()),
     );
+  });
+
+  api.get("/usage", secretKeyAuth(), async (c) => {
+    const app = c.var.caller.app;
+    const query = usageQuery.safeParse(c.req.query());
+    if (!query.success) {
+      const issue = query.error.issues[0];
+      const param = issue.path.join(".") || undefined;
+      throw new WattfareError(
+        "invalid_request",
+        `${param ? `${param}: ` : ""}${issue.message}`,
+        { param },
+      );
+    }
+    const now = c.var.clock();
+    const from = query.data.from ?? now - 31 * 86_400_000;
+    const to = query.data.to ?? now + 1;
+    const { rows, totalUsd } = await usageBetween(
+      c.var.kv,
+      app.id,
+      query.data.userId,
+      from,
+      to,
+    );
+    if (query.data.format === "csv") {
+      return c.body(usageCsv(rows), 200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": 'attachment; filename="wattfare-usage.csv"',
+      });
+    }
+    return c.json({ userId: query.data.userId, totalUsd, data: rows });
   });
 
   api.post("/test/connections", secretKeyAuth(), async (c) => {

@@ -40,3 +40,24 @@ export const createGrantBody = z.strictObject({
   /** The opener's origin, when the popup creates the grant. */
   origin: z.string().max(2048).optional(),
 });
+
+/** An instant as ISO 8601 (`2026-11-01` or a full timestamp), in ms. */
+const instant = z.string().max(40).transform((text, ctx) => {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an ISO 8601 date or time",
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `GET /api/v1/usage` query: whose usage, when (default: the last 31 days), in which form. */
+export const usageQuery = z.strictObject({
+  userId: userIdSchema,
+  from: instant.optional(),
+  to: instant.optional(),
+  format: z.enum(["json", "csv"]).optional(),
+});

@@ -18,6 +18,12 @@
  * | `webauthn_challenges` | `[webauthn_challenges, challenge]` | `true` (expires; single use) |
  * | `pkce`        | `[pkce, state]`                            | `PkceRequest` (expires) |
  * | `rate`        | `[rate, scope, id]`                        | `Bucket`: a token bucket (expires when idle) |
+ * | `wallet_apps` | `[wallet_apps, walletId, appId]`           | `true`: the wallet registered that app on /developers |
+ * | `webhooks`    | `[webhooks, appId, endpointId]`            | `WebhookEndpoint` (its signing secret in clear: it must sign) |
+ * | `webhook_events` | `[webhook_events, appId, eventId]`      | `WebhookEvent` as sent (expires after 30 days) |
+ * | `webhook_deliveries` | `[webhook_deliveries, appId, endpointId, eventId]` | `DeliveryRecord`: attempts and outcome (expires after 30 days) |
+ * | `budget_alerts` | `[budget_alerts, appId, userId, periodStart, level]` | `BudgetNotice`: the owner's notice; its presence means the alert fired |
+ * | `webhook_once` | `[webhook_once, appId, type, subjectId]`  | `true`: a once-only event (`grant.used_up`) fired |
  */
 
 /** Key of an app's record. */
@@ -33,6 +39,11 @@ export function appsPrefix(): Deno.KvKey {
 /** Key of the connection between an app and one of its users. */
 export function connectionKey(appId: string, userId: string): Deno.KvKey {
   return ["connections", appId, userId];
+}
+
+/** Prefix listing every connection (user) of one app. */
+export function connectionsOfAppPrefix(appId: string): Deno.KvKey {
+  return ["connections", appId];
 }
 
 /** Key of a connection's ledger for the period starting on `periodStart` (YYYY-MM-DD). */
@@ -130,4 +141,82 @@ export function pkceKey(state: string): Deno.KvKey {
 /** Key of a rate-limit token bucket (`scope`: `app` or `connection`). */
 export function rateBucketKey(scope: string, id: string): Deno.KvKey {
   return ["rate", scope, id];
+}
+
+/** Key marking that a wallet owns (registered) an app. */
+export function walletAppKey(walletId: string, appId: string): Deno.KvKey {
+  return ["wallet_apps", walletId, appId];
+}
+
+/** Prefix listing the apps a wallet owns. */
+export function walletAppsPrefix(walletId: string): Deno.KvKey {
+  return ["wallet_apps", walletId];
+}
+
+/** Key of an app's webhook endpoint. */
+export function webhookEndpointKey(
+  appId: string,
+  endpointId: string,
+): Deno.KvKey {
+  return ["webhooks", appId, endpointId];
+}
+
+/** Prefix listing an app's webhook endpoints. */
+export function webhookEndpointsPrefix(appId: string): Deno.KvKey {
+  return ["webhooks", appId];
+}
+
+/** Key of a webhook event as it was sent. */
+export function webhookEventKey(appId: string, eventId: string): Deno.KvKey {
+  return ["webhook_events", appId, eventId];
+}
+
+/** Key of one event's delivery to one endpoint. */
+export function webhookDeliveryKey(
+  appId: string,
+  endpointId: string,
+  eventId: string,
+): Deno.KvKey {
+  return ["webhook_deliveries", appId, endpointId, eventId];
+}
+
+/** Prefix listing an endpoint's deliveries, oldest first (event ids sort by time). */
+export function webhookDeliveriesPrefix(
+  appId: string,
+  endpointId: string,
+): Deno.KvKey {
+  return ["webhook_deliveries", appId, endpointId];
+}
+
+/** Key of a budget alert (`level`: `low` or `exhausted`) of one connection's period. */
+export function budgetAlertKey(
+  appId: string,
+  userId: string,
+  periodStart: string,
+  level: string,
+): Deno.KvKey {
+  return ["budget_alerts", appId, userId, periodStart, level];
+}
+
+/** Prefix listing the budget alerts of one connection's period. */
+export function budgetAlertsPrefix(
+  appId: string,
+  userId: string,
+  periodStart: string,
+): Deno.KvKey {
+  return ["budget_alerts", appId, userId, periodStart];
+}
+
+/** Key marking that a once-only event (e.g. `grant.used_up`) fired for a subject. */
+export function webhookOnceKey(
+  appId: string,
+  type: string,
+  subjectId: string,
+): Deno.KvKey {
+  return ["webhook_once", appId, type, subjectId];
+}
+
+/** Prefix listing every usage entry of one connection, all periods. */
+export function usageOfUserPrefix(appId: string, userId: string): Deno.KvKey {
+  return ["usage", appId, userId];
 }
