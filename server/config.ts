@@ -17,6 +17,8 @@ export interface Config {
   sandboxUrl: string | undefined;
   /** 32 raw bytes, or `undefined` to use the development key file. */
   masterKey: Uint8Array | undefined;
+  /** Earlier master keys, still able to open what they sealed, during a rotation. */
+  previousMasterKeys: Uint8Array[];
   /** Requests larger than this get `413 payload_too_large`. */
   maxBodyBytes: number;
   /** How long the proxy waits for the upstream's response headers. */
@@ -55,6 +57,14 @@ export function loadConfig(
   const openRouterAuthUrl = url(env, "WATTFARE_OPENROUTER_AUTH_URL") ??
     "https://openrouter.ai/auth";
   const masterKey = base64Key(env, "WATTFARE_MASTER_KEY");
+  const previousMasterKeys = (env.WATTFARE_MASTER_KEY_PREVIOUS ?? "")
+    .split(",").filter((text) => text.trim() !== "")
+    .map((text) =>
+      base64Key(
+        { WATTFARE_MASTER_KEY_PREVIOUS: text.trim() },
+        "WATTFARE_MASTER_KEY_PREVIOUS",
+      )!
+    );
   if (production && !masterKey) {
     throw new ConfigError(
       "WATTFARE_MASTER_KEY is required in production: 32 random bytes, base64 (openssl rand -base64 32)",
@@ -69,6 +79,7 @@ export function loadConfig(
     openRouterAuthUrl,
     sandboxUrl,
     masterKey,
+    previousMasterKeys,
     maxBodyBytes: integer(
       env,
       "WATTFARE_MAX_BODY_BYTES",

@@ -1,6 +1,8 @@
 import type { Config } from "./config.ts";
 import { resolveMasterKey } from "./crypto/master_key.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
+import { resealAll } from "./crypto/reseal.ts";
+import { SEALED_FIELDS } from "./crypto/sealed_fields.ts";
 import { createApp } from "./http/app.ts";
 import { openKv } from "./kv/open_kv.ts";
 import { Ledger } from "./ledger/ledger.ts";
@@ -41,7 +43,10 @@ export async function startService(
   let config = initialConfig;
   const clock = options.clock ?? Date.now;
   const kv = await openKv(config.kvPath);
-  const box = await SecretBox.create([await resolveMasterKey(config)]);
+  const box = await SecretBox.create([
+    await resolveMasterKey(config),
+    ...config.previousMasterKeys,
+  ]);
   const sandbox = config.sandboxUrl ? undefined : createSandbox({ clock });
   const metrics = new Metrics();
   metrics.describe(
@@ -101,6 +106,10 @@ export async function startService(
   });
   const queue = kv.listenQueue((message) => ledger.handleQueueMessage(message));
   pending.track(ledger.expireOverdue());
+  // After a master-key rotation, move every secret onto the new key while serving.
+  if (config.previousMasterKeys.length) {
+    pending.track(resealAll(kv, box, SEALED_FIELDS));
+  }
   if (!options.quiet) {
     console.log(JSON.stringify({ level: "info", msg: "listening", url }));
   }

@@ -53,6 +53,11 @@ export class SecretBox {
     return { kid: this.#currentKid, iv, data: new Uint8Array(data) };
   }
 
+  /** Whether `sealed` is under the current master key (else it wants re-sealing). */
+  isCurrent(sealed: Sealed): boolean {
+    return sealed.kid === this.#currentKid;
+  }
+
   /** Decrypts a sealed value; throws if its key is unknown or it was altered. */
   async open(sealed: Sealed): Promise<string> {
     const key = this.#keys.get(sealed.kid);

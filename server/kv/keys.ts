@@ -220,3 +220,18 @@ export function webhookOnceKey(
 export function usageOfUserPrefix(appId: string, userId: string): Deno.KvKey {
   return ["usage", appId, userId];
 }
+
+/** Prefix listing every wallet. */
+export function walletsPrefix(): Deno.KvKey {
+  return ["wallets"];
+}
+
+/** Prefix listing every connection of every app. */
+export function connectionsPrefix(): Deno.KvKey {
+  return ["connections"];
+}
+
+/** Prefix listing every grant. */
+export function grantsPrefix(): Deno.KvKey {
+  return ["grants"];
+}
