@@ -31,6 +31,7 @@ import { assertUserId, mintSessionToken } from "./session_token.ts";
 import type { ConnectionStatus, SessionLimits, SessionToken } from "./types.ts";
 
 export * from "./errors.ts";
+export * from "./webhooks.ts";
 export type {
   ConnectionStatus,
   GrantRequest,

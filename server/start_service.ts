@@ -8,6 +8,8 @@ import { openKv } from "./kv/open_kv.ts";
 import { Ledger } from "./ledger/ledger.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { RateLimiter } from "./ratelimit/rate_limiter.ts";
+import { Webhooks } from "./webhooks/webhooks.ts";
+import { alertOn } from "./webhooks/alert_on.ts";
 import { Pending } from "./proxy/pending.ts";
 import { PriceBook } from "./proxy/price_book.ts";
 import { upstreamsFor } from "./proxy/upstream.ts";
@@ -48,6 +50,7 @@ export async function startService(
     ...config.previousMasterKeys,
   ]);
   const sandbox = config.sandboxUrl ? undefined : createSandbox({ clock });
+  const pending = new Pending();
   const metrics = new Metrics();
   metrics.describe(
     "wattfare_http_requests_total",
@@ -57,12 +60,17 @@ export async function startService(
     "wattfare_upstream_seconds",
     "Time until the upstream's response headers.",
   );
+  const log = options.log ??
+    (options.quiet ? null : (line: string) => console.log(line));
+  const webhooks = new Webhooks(kv, { clock, metrics, log });
   const ledger = new Ledger(kv, {
     clock,
     holdTtlMs: config.holdTtlMs,
     metrics,
+    // Alerts run beside the request, never in its way.
+    onSettled: (settled) => pending.track(alertOn(kv, webhooks, settled)),
   });
-  const pending = new Pending();
+
   const upstreams = upstreamsFor(config, sandbox?.app.fetch);
   // With PORT=0 the port is known only once listening; a public URL
   // derived from it is completed then, so the app is built after that.
@@ -81,7 +89,8 @@ export async function startService(
   }
   late.app = createApp({
     metrics,
-    log: options.log ?? (options.quiet ? null : (line) => console.log(line)),
+    webhooks,
+    log,
     kv,
     config,
     box,
@@ -104,7 +113,16 @@ export async function startService(
       track: (work) => pending.track(work),
     },
   });
-  const queue = kv.listenQueue((message) => ledger.handleQueueMessage(message));
+  const queue = kv.listenQueue((message) => {
+    const work = (async () => {
+      if (!await webhooks.handleQueueMessage(message)) {
+        await ledger.handleQueueMessage(message);
+      }
+    })();
+    // Shutdown waits for a delivery in flight; a failure makes KV redeliver.
+    pending.track(work);
+    return work;
+  });
   pending.track(ledger.expireOverdue());
   // After a master-key rotation, move every secret onto the new key while serving.
   if (config.previousMasterKeys.length) {

@@ -3,6 +3,11 @@ import { mintSessionToken } from "../../sdk/session_token.ts";
 import { WattfareError } from "../errors.ts";
 import { type AppRecord, summarize } from "../apps/apps.ts";
 import { createGrant } from "../grants/grants.ts";
+import { webhookRoutes } from "../webhooks/routes.ts";
+import type {
+  WebhookEventDataMap,
+  WebhookEventType,
+} from "../../sdk/webhooks.ts";
 import { usdToNano } from "../money.ts";
 import {
   approveConnection,
@@ -43,6 +48,7 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
   );
 
   api.post("/chat/completions", secretKeyAuth(), chatCompletions(proxy));
+  api.route("/webhooks", webhookRoutes());
 
   api.get(
     "/models",
@@ -145,6 +151,10 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       payer,
       c.var.clock(),
     );
+    await announce(c, app.id, "connection.approved", {
+      userId,
+      limits: { monthlyUsd: body.monthlyUsd },
+    });
     return c.json(
       await connectionStatus(c.var.kv, app.id, userId, c.var.clock()),
     );
@@ -213,6 +223,10 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       funding: await sandboxFunding(c.var.box),
       walletId: null,
     }, c.var.clock());
+    await announce(c, app.id, "connection.approved", {
+      userId: body.userId,
+      limits: { monthlyUsd: body.monthlyUsd },
+    });
     return c.json({
       userId: body.userId,
       ...await connectionStatus(c.var.kv, app.id, body.userId, c.var.clock()),
@@ -243,10 +257,38 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       parsed.data,
       c.var.clock(),
     );
+    if (disconnected) {
+      await announce(c, caller.app.id, "connection.revoked", {
+        userId: parsed.data,
+        by: "app",
+      });
+    }
     return c.json({ userId: parsed.data, disconnected });
   });
 
   return api;
+}
+
+/**
+ * Tells the app's webhook endpoints. A failure to queue is logged, never the
+ * caller's problem: the change itself already committed.
+ */
+async function announce<T extends WebhookEventType>(
+  c: Context<Env>,
+  appId: string,
+  type: T,
+  data: WebhookEventDataMap[T],
+): Promise<void> {
+  try {
+    await c.var.webhooks.emit(appId, type, data);
+  } catch (error) {
+    console.error(JSON.stringify({
+      level: "error",
+      msg: "webhook not queued",
+      type,
+      error: error instanceof Error ? error.name : String(error),
+    }));
+  }
 }
 
 /** Consent and grants are given on Wattfare's own pages only (the popup). */

@@ -5,6 +5,7 @@ import type { SecretBox } from "../crypto/secret_box.ts";
 import { WattfareError } from "../errors.ts";
 import type { ProxyDeps } from "../proxy/chat_completions.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
+import type { Webhooks } from "../webhooks/webhooks.ts";
 import { apiV1 } from "./api_v1.ts";
 import { apiCors } from "./cors.ts";
 import { walletRoutes } from "./wallet_routes.ts";
@@ -21,6 +22,7 @@ export interface AppDeps {
   box: SecretBox;
   proxy: ProxyDeps;
   metrics: Metrics;
+  webhooks: Webhooks;
   /** Where request log lines go; `null` for none. */
   log: ((line: string) => void) | null;
   /** Mounted at `/sandbox` when test mode uses the in-process sandbox. */
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.set("kv", deps.kv);
     c.set("config", deps.config);
     c.set("box", deps.box);
+    c.set("webhooks", deps.webhooks);
     c.set("clock", clock);
     await next();
   });

@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { SecretBox } from "../crypto/secret_box.ts";
 import type { Caller } from "./auth.ts";
+import type { Webhooks } from "../webhooks/webhooks.ts";
 
 /** What every request handler can reach through `c.var`. */
 export interface Env {
@@ -11,5 +12,6 @@ export interface Env {
     /** Current time in ms; tests replace it. */
     clock: () => number;
     caller: Caller;
+    webhooks: Webhooks;
   };
 }

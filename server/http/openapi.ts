@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ERROR_STATUS } from "../errors.ts";
 import { chatRequestSchema } from "../proxy/chat_request.ts";
+import { webhookOpenApiPaths } from "../webhooks/openapi_paths.ts";
 import {
   approveConsentBody,
   createGrantBody,
@@ -55,6 +56,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ secretKey: [] }],
     paths: {
+      ...webhookOpenApiPaths(),
       "/chat/completions": {
         post: {
           summary: "Metered chat completion (OpenAI-compatible, stream or not)",

@@ -26,6 +26,15 @@ export interface Charge {
   basis: UsageEntry["basis"];
 }
 
+/** A committed settlement: what it changed, for whoever watches spend. */
+export interface Settled {
+  hold: Hold;
+  /** The grant as committed, for a grant's hold. */
+  grant: Grant | null;
+  spentBefore: bigint;
+  spentAfter: bigint;
+}
+
 /** The budget a hold was placed on, as read inside the hold's commit. */
 export interface HoldContext {
   /** Cap − spent − held before this hold; `null` when uncapped. */
@@ -46,17 +55,25 @@ export class Ledger {
   readonly #holdTtlMs: number;
   readonly #lock = new KeyLock();
   readonly #metrics: Metrics | undefined;
+  readonly #onSettled: ((settled: Settled) => void) | undefined;
   /** Holds this process placed and has not finished. */
   #open = 0;
 
   constructor(
     kv: Deno.Kv,
-    options: { clock: () => number; holdTtlMs: number; metrics?: Metrics },
+    options: {
+      clock: () => number;
+      holdTtlMs: number;
+      metrics?: Metrics;
+      /** Told of each committed settlement (for alerts); must not throw. */
+      onSettled?: (settled: Settled) => void;
+    },
   ) {
     this.#kv = kv;
     this.#clock = options.clock;
     this.#holdTtlMs = options.holdTtlMs;
     this.#metrics = options.metrics;
+    this.#onSettled = options.onSettled;
     this.#metrics?.gauge(
       "wattfare_holds_open",
       "Holds placed by this process and not yet settled or released.",
@@ -281,21 +298,26 @@ export class Ledger {
         const cost = applied?.costNano ?? 0n;
         const op = this.#kv.atomic().check(holdEntry).delete(holdKey(hold.id));
         let usage: Deno.KvKey;
+        let settled: Settled;
         if (hold.grantId !== null) {
           const key = grantKey(hold.grantId);
           const grantEntry = await this.#kv.get<Grant>(key);
           const grant = grantEntry.value;
           if (!grant) throw new Error(`grant of hold ${hold.id} is gone`);
-          op.check(grantEntry).set(
-            key,
-            {
-              ...grant,
-              spent: grant.spent + cost,
-              held: grant.held - hold.boundNano,
-              // A request the upstream never served is given back.
-              remaining: grant.remaining + (applied ? 0 : 1),
-            } satisfies Grant,
-          );
+          const next: Grant = {
+            ...grant,
+            spent: grant.spent + cost,
+            held: grant.held - hold.boundNano,
+            // A request the upstream never served is given back.
+            remaining: grant.remaining + (applied ? 0 : 1),
+          };
+          op.check(grantEntry).set(key, next);
+          settled = {
+            hold,
+            grant: next,
+            spentBefore: grant.spent,
+            spentAfter: next.spent,
+          };
           usage = grantUsageKey(hold.grantId, hold.id);
         } else {
           const key = ledgerKey(hold.appId, hold.userId!, hold.period);
@@ -308,6 +330,12 @@ export class Ledger {
               held: ledger.held - hold.boundNano,
             } satisfies LedgerRecord,
           );
+          settled = {
+            hold,
+            grant: null,
+            spentBefore: ledger.spent,
+            spentAfter: ledger.spent + cost,
+          };
           usage = usageKey(hold.appId, hold.userId!, hold.period, hold.id);
         }
         if (applied) {
@@ -328,6 +356,7 @@ export class Ledger {
         }
         if ((await op.commit()).ok) {
           this.#open = Math.max(0, this.#open - 1);
+          if (applied) this.#onSettled?.(settled);
           this.#metrics?.observe(
             "wattfare_settle_seconds",
             (performance.now() - started) / 1000,
