@@ -389,21 +389,11 @@ export default function ConsentPopup() {
             <li class="cannot">See your funding source or any key</li>
             <li class="cannot">Spend past the cap, or after you revoke</li>
           </ul>
-          {failure && (
-            <div class="banner banner-error" role="alert">{failure}</div>
-          )}
-          <div class="actions">
-            <button
-              type="button"
-              disabled={busy}
-              onClick={() => finish(screen.opener, { outcome: "denied" })}
-            >
-              Deny
-            </button>
-            <button type="submit" class="primary" disabled={busy}>
-              {busy ? "Approving…" : "Approve"}
-            </button>
-          </div>
+          <Decision
+            busy={busy}
+            failure={failure}
+            onDeny={() => finish(screen.opener, { outcome: "denied" })}
+          />
           <p class="fine">You can revoke this app at any time.</p>
         </form>
       )}
@@ -435,21 +425,11 @@ export default function ConsentPopup() {
             <li class="cannot">Keep any access afterwards</li>
             <li class="cannot">See your funding source or any key</li>
           </ul>
-          {failure && (
-            <div class="banner banner-error" role="alert">{failure}</div>
-          )}
-          <div class="actions">
-            <button
-              type="button"
-              disabled={busy}
-              onClick={() => finish(screen.opener, { outcome: "denied" })}
-            >
-              Deny
-            </button>
-            <button type="submit" class="primary" disabled={busy}>
-              {busy ? "Approving…" : "Approve"}
-            </button>
-          </div>
+          <Decision
+            busy={busy}
+            failure={failure}
+            onDeny={() => finish(screen.opener, { outcome: "denied" })}
+          />
         </form>
       )}
       {screen.kind === "done" && (
@@ -459,6 +439,27 @@ export default function ConsentPopup() {
         </div>
       )}
     </div>
+  );
+}
+
+/** The failure, if any, and Deny / Approve (the form's submit). */
+function Decision(
+  props: { busy: boolean; failure: string; onDeny: () => void },
+) {
+  return (
+    <>
+      {props.failure && (
+        <div class="banner banner-error" role="alert">{props.failure}</div>
+      )}
+      <div class="actions">
+        <button type="button" disabled={props.busy} onClick={props.onDeny}>
+          Deny
+        </button>
+        <button type="submit" class="primary" disabled={props.busy}>
+          {props.busy ? "Approving…" : "Approve"}
+        </button>
+      </div>
+    </>
   );
 }
 

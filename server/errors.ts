@@ -1,24 +1,13 @@
-/** Every error code a client of the API may see, with its HTTP status. */
-export const ERROR_STATUS = {
-  invalid_request: 400,
-  model_not_priced: 400,
-  invalid_api_key: 401,
-  invalid_session: 401,
-  budget_exceeded: 402,
-  grant_invalid: 402,
-  not_connected: 403,
-  revoked: 403,
-  origin_not_allowed: 403,
-  mode_mismatch: 403,
-  not_found: 404,
-  payload_too_large: 413,
-  rate_limited: 429,
-  upstream_error: 502,
-  upstream_timeout: 504,
-} as const;
+import { ERROR_STATUS, type ServiceErrorCode } from "../sdk/errors.ts";
+
+/**
+ * Every error code a client of the API may see, with its HTTP status: one
+ * table, shared with the SDK that maps the codes back to typed errors.
+ */
+export { ERROR_STATUS };
 
 /** A code from the table in DESIGN.md. */
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorCode = ServiceErrorCode;
 
 /**
  * An error a caller is expected to handle. Its message is shown to the

@@ -67,15 +67,11 @@ export async function pauseForAnomaly(
   userId: string,
   now = Date.now(),
 ): Promise<boolean> {
-  while (true) {
-    const entry = await readConnection(kv, appId, userId);
-    if (!entry.value || entry.value.state !== "active") return false;
-    const result = await kv.atomic().check(entry).set(
-      connectionKey(appId, userId),
-      { ...entry.value, state: "paused", pausedBy: "anomaly", updatedAt: now },
-    ).commit();
-    if (result.ok) return true;
-  }
+  return await leaveActive(kv, appId, userId, {
+    state: "paused",
+    pausedBy: "anomaly",
+    updatedAt: now,
+  });
 }
 
 /** Ends a connection from the app's side; false when there was none active. */
@@ -85,13 +81,25 @@ export async function disconnect(
   userId: string,
   now = Date.now(),
 ): Promise<boolean> {
+  return await leaveActive(kv, appId, userId, {
+    state: "disconnected",
+    updatedAt: now,
+  });
+}
+
+/** Moves an active connection to another state, in one checked commit. */
+async function leaveActive(
+  kv: Deno.Kv,
+  appId: string,
+  userId: string,
+  change: Partial<Connection>,
+): Promise<boolean> {
   while (true) {
     const entry = await readConnection(kv, appId, userId);
     if (!entry.value || entry.value.state !== "active") return false;
-    const result = await kv.atomic().check(entry).set(
-      connectionKey(appId, userId),
-      { ...entry.value, state: "disconnected", updatedAt: now },
-    ).commit();
+    const result = await kv.atomic().check(entry)
+      .set(connectionKey(appId, userId), { ...entry.value, ...change })
+      .commit();
     if (result.ok) return true;
   }
 }

@@ -48,10 +48,7 @@ export async function registrationOptions(
       userVerification: "preferred",
     },
   });
-  await kv.set(webauthnChallengeKey(options.challenge), true, {
-    expireIn: CHALLENGE_TTL_MS,
-  });
-  return options;
+  return await rememberChallenge(kv, options);
 }
 
 /**
@@ -109,10 +106,7 @@ export async function authenticationOptions(
     rpID: rp.rpId,
     userVerification: "preferred",
   });
-  await kv.set(webauthnChallengeKey(options.challenge), true, {
-    expireIn: CHALLENGE_TTL_MS,
-  });
-  return options;
+  return await rememberChallenge(kv, options);
 }
 
 /** Verifies a sign-in; returns the wallet the passkey belongs to. */
@@ -153,6 +147,17 @@ export async function authenticate(
     counter: verification.authenticationInfo.newCounter,
   }).commit();
   return passkey.walletId;
+}
+
+/** Stores an options' challenge until it is used or expires; returns the options. */
+async function rememberChallenge<T extends { challenge: string }>(
+  kv: Deno.Kv,
+  options: T,
+): Promise<T> {
+  await kv.set(webauthnChallengeKey(options.challenge), true, {
+    expireIn: CHALLENGE_TTL_MS,
+  });
+  return options;
 }
 
 /** A challenge is good once: it is deleted as it is accepted. */
