@@ -1,33 +1,12 @@
 import assert from "node:assert/strict";
-import type { CDPSession, Page } from "playwright-core";
 import { walletKey } from "../server/kv/keys.ts";
 import { fundedConnections } from "../server/wallets/wallets.ts";
 import type { Wallet } from "../server/wallets/wallet.ts";
 import { readLedgerView } from "../server/testing/ledger_probe.ts";
 import { startSandboxServer } from "../server/testing/sandbox_server.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
+import { addAuthenticator } from "./passkey.ts";
 import { startStack } from "./stack.ts";
-
-/** A CDP virtual authenticator on one page (they are per page). */
-async function addAuthenticator(
-  page: Page,
-): Promise<{ cdp: CDPSession; id: string }> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send(
-    "WebAuthn.addVirtualAuthenticator",
-    {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    },
-  );
-  return { cdp, id: authenticatorId };
-}
 
 Deno.test({
   name:

@@ -1,4 +1,9 @@
-import { appKey, appsPrefix } from "../kv/keys.ts";
+import {
+  appKey,
+  appsPrefix,
+  walletAppKey,
+  walletAppsPrefix,
+} from "../kv/keys.ts";
 import { randomHex, randomId } from "../crypto/random.ts";
 import { sha256Hex } from "../crypto/digest.ts";
 import { deriveSigningKey } from "../../sdk/session_token.ts";
@@ -16,6 +21,11 @@ export interface AppRecord {
   /** Session-signing key derived from the current secret. */
   signingKey: Uint8Array;
   createdAt: number;
+  /**
+   * The wallet of the developer who registered it on `/developers`, the only
+   * one who may see or change it there; absent for apps made with the CLI.
+   */
+  ownerWalletId?: string;
 }
 
 /** What the CLI prints about an app. */
@@ -32,7 +42,12 @@ export interface AppSummary {
 /** Registers an app and returns its keys; the secret key is shown only now. */
 export async function createApp(
   kv: Deno.Kv,
-  input: { name: string; origins: string[]; mode: Mode },
+  input: {
+    name: string;
+    origins: string[];
+    mode: Mode;
+    ownerWalletId?: string;
+  },
 ): Promise<AppSummary> {
   const name = input.name.trim();
   if (!name || name.length > 100) {
@@ -49,12 +64,13 @@ export async function createApp(
     secretHash: await sha256Hex(secret),
     signingKey: deriveSigningKey(secret),
     createdAt: Date.now(),
+    ...(input.ownerWalletId ? { ownerWalletId: input.ownerWalletId } : {}),
   };
-  const result = await kv.atomic().check({
-    key: appKey(id),
-    versionstamp: null,
-  })
-    .set(appKey(id), record).commit();
+  const op = kv.atomic().check({ key: appKey(id), versionstamp: null })
+    .set(appKey(id), record);
+  // The owner's index is written with the app, so neither exists alone.
+  if (input.ownerWalletId) op.set(walletAppKey(input.ownerWalletId, id), true);
+  const result = await op.commit();
   if (!result.ok) throw new Error("app id collision");
   return { ...summarize(record), secretKey: secretKeyOf(record, secret) };
 }
@@ -114,6 +130,19 @@ export async function listApps(kv: Deno.Kv): Promise<AppSummary[]> {
     apps.push(entry.value);
   }
   return apps.sort((a, b) => a.createdAt - b.createdAt).map(summarize);
+}
+
+/** The apps a wallet registered, oldest first. */
+export async function appsOwnedBy(
+  kv: Deno.Kv,
+  walletId: string,
+): Promise<AppRecord[]> {
+  const apps: AppRecord[] = [];
+  for await (const entry of kv.list({ prefix: walletAppsPrefix(walletId) })) {
+    const app = await getApp(kv, entry.key[2] as string);
+    if (app?.ownerWalletId === walletId) apps.push(app);
+  }
+  return apps.sort((a, b) => a.createdAt - b.createdAt);
 }
 
 /** The public view of an app, without any secret. */

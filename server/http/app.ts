@@ -9,6 +9,8 @@ import type { Webhooks } from "../webhooks/webhooks.ts";
 import { apiV1 } from "./api_v1.ts";
 import { apiCors } from "./cors.ts";
 import { walletRoutes } from "./wallet_routes.ts";
+import { dashboardApi } from "../dashboards/dashboard_api.ts";
+import { developersApi } from "../dashboards/developers_api.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { requestLog } from "../observability/request_log.ts";
 import type { Env } from "./env.ts";
@@ -68,6 +70,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }));
   app.route("/api/v1", apiV1(deps.proxy));
   app.route("/wallet", walletRoutes(deps.proxy.upstreams.live));
+  app.route("/dashboard/api", dashboardApi());
+  app.route("/developers/api", developersApi());
   if (deps.sandbox) {
     app.route("/sandbox/api/v1", deps.sandbox.app);
     app.route("/sandbox", deps.sandbox.authApp);

@@ -1,10 +1,14 @@
 import { z } from "zod";
 
-/** An app's own id for one of its users. */
-export const userIdSchema = z.string().min(1).max(256).regex(
+/**
+ * An app's own id for one of its users: the SDK's rule exactly (1 to 256
+ * UTF-16 units, no control characters), so whatever the API accepts, the
+ * SDK can mint a session for.
+ */
+export const userIdSchema = z.string().regex(
   // deno-lint-ignore no-control-regex
-  /^[^\x00-\x1f\x7f]*$/,
-  "must not contain control characters",
+  /^[^\x00-\x1f\x7f]{1,256}$/,
+  "must be 1 to 256 characters without control characters",
 );
 
 /** A monthly cap in USD. */

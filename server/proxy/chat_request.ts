@@ -45,20 +45,25 @@ export function requestedMaxTokens(request: ChatRequest): number | undefined {
   return asked.length ? Math.min(...asked) : undefined;
 }
 
-/** UTF-8 bytes of every string (keys included) inside `value`. */
+/**
+ * UTF-8 bytes of every string (keys included) inside `value`. Walked with an
+ * explicit stack: a client's JSON may nest deeper than the call stack.
+ */
 function stringBytes(value: unknown): number {
-  if (typeof value === "string") return encoder.encode(value).length;
-  if (Array.isArray(value)) {
-    let sum = 0;
-    for (const item of value) sum += stringBytes(item);
-    return sum;
-  }
-  if (value && typeof value === "object") {
-    let sum = 0;
-    for (const [key, item] of Object.entries(value)) {
-      sum += encoder.encode(key).length + stringBytes(item);
+  let sum = 0;
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === "string") {
+      sum += encoder.encode(item).length;
+    } else if (Array.isArray(item)) {
+      pending.push(...item);
+    } else if (item && typeof item === "object") {
+      for (const [key, child] of Object.entries(item)) {
+        sum += encoder.encode(key).length;
+        pending.push(child);
+      }
     }
-    return sum;
   }
-  return 0;
+  return sum;
 }

@@ -87,6 +87,7 @@ export async function finishPkce(
   state: string,
   code: string,
 ): Promise<{ walletId: string; key: string; returnTo: string }> {
+  if (!/^[0-9a-f]{32}$/.test(state)) throw expired();
   const entry = await kv.get<PkceRequest>(pkceKey(state));
   const request = entry.value;
   if (
@@ -132,4 +133,11 @@ async function s256(verifier: string): Promise<string> {
   );
   return btoa(String.fromCharCode(...new Uint8Array(digest)))
     .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function expired(): WattfareError {
+  return new WattfareError(
+    "invalid_request",
+    "This link request expired; start again from your wallet.",
+  );
 }

@@ -116,7 +116,11 @@ export async function authenticate(
   response: unknown,
 ): Promise<string> {
   const id = (response as { id?: unknown } | null)?.id;
-  if (typeof id !== "string" || id.length > 1024) throw refused();
+  // Credential ids are base64url; checking the form first keeps odd input
+  // (and keys too long for KV) away from the store.
+  if (typeof id !== "string" || !/^[A-Za-z0-9_-]{1,1024}$/.test(id)) {
+    throw refused();
+  }
   const entry = await kv.get<Passkey>(passkeyKey(id));
   const passkey = entry.value;
   if (!passkey) throw refused();
