@@ -14,7 +14,6 @@ export async function verifyFundingKey(
   upstream: Upstream,
   key: string,
 ): Promise<void> {
-  // deno-lint-ignore no-control-regex
   if (!/^sk-or-[\x21-\x7e]{8,200}$/.test(key)) {
     throw new WattfareError(
       "invalid_request",
