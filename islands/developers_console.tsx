@@ -371,6 +371,11 @@ function AppCard(
 
       <h3>Users</h3>
       <UsersTable users={app.users} />
+      <p class="small">
+        <a href={`/developers/api/apps/${app.appId}/usage.csv`}>
+          Download every request of every user as CSV
+        </a>
+      </p>
     </article>
   );
 }

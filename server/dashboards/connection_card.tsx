@@ -45,6 +45,14 @@ export function ConnectionCard(
           that was you.
         </div>
       )}
+      {c.notices.length > 0 && !ended && (
+        <div class="banner banner-warn" role="note" data-testid="budget-notice">
+          {c.notices.at(-1)!.thresholdPercent === 100
+            ? `${c.appName} has used your whole monthly cap.`
+            : `${c.appName} has used 80 % of your monthly cap.`}{" "}
+          Raise the cap below, or it stops until {dayLabel(c.resetsOn)}.
+        </div>
+      )}
       <div class="spend">
         <p class="spend-figures">
           <span class="spend-now" data-testid="spent">
@@ -79,6 +87,15 @@ export function ConnectionCard(
       <section class="connection-section">
         <h3>Recent requests</h3>
         <UsageTable entries={c.recent} />
+        <p class="small">
+          <a
+            href={`/dashboard/api/usage.csv?appId=${
+              encodeURIComponent(c.appId)
+            }&userId=${encodeURIComponent(c.userId)}`}
+          >
+            Download every request as CSV
+          </a>
+        </p>
       </section>
       {c.state === "active" || c.state === "paused"
         ? (

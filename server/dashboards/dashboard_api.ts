@@ -9,6 +9,9 @@ import { nanoToUsd, usdToNano } from "../money.ts";
 import { applyOwnerAction, type OwnerAction } from "./connection_actions.ts";
 import { ownerDashboard } from "./owner_dashboard.ts";
 import { signedInWallet } from "./signed_in_wallet.ts";
+import { readConnection } from "../connections/connections.ts";
+import { usageBetween, usageCsv } from "../ledger/usage_export.ts";
+import { csvDownload } from "./csv_download.ts";
 
 /** Which connection an action is about. */
 const target = z.strictObject({
@@ -47,6 +50,33 @@ export function dashboardApi(): Hono<Env> {
       ? null
       : usdToNano(body.monthlyUsd, "down");
     return c.json(await act(c, walletId, body, { kind: "cap", capNano }));
+  });
+
+  api.get("/usage.csv", async (c) => {
+    const walletId = await signedInWallet(c);
+    const parsed = target.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new WattfareError(
+        "invalid_request",
+        "Name the connection: ?appId=…&userId=….",
+      );
+    }
+    const { appId, userId } = parsed.data;
+    const connection = (await readConnection(c.var.kv, appId, userId)).value;
+    if (connection?.walletId !== walletId) {
+      throw new WattfareError(
+        "not_found",
+        "Your wallet pays for no such connection.",
+      );
+    }
+    const { rows } = await usageBetween(
+      c.var.kv,
+      appId,
+      userId,
+      0,
+      c.var.clock() + 1,
+    );
+    return csvDownload(c, usageCsv(rows), `wattfare-${appId}.csv`);
   });
 
   for (const kind of ["pause", "resume", "revoke"] as const) {

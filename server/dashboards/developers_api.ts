@@ -14,6 +14,8 @@ import { sameOriginOnly } from "../http/wallet_routes.ts";
 import { developerApp, developerApps } from "./developer_apps.ts";
 import { parseOrigins } from "./origins.ts";
 import { signedInWallet } from "./signed_in_wallet.ts";
+import { usageBetween, usageCsv } from "../ledger/usage_export.ts";
+import { csvDownload } from "./csv_download.ts";
 
 const origins = z.array(z.string().max(2048)).min(1).max(20);
 
@@ -53,6 +55,19 @@ export function developersApi(): Hono<Env> {
       app: await developerApp(c.var.kv, app, c.var.clock()),
       secretKey: created.secretKey,
     }, 201);
+  });
+
+  api.get("/apps/:appId/usage.csv", async (c) => {
+    const walletId = await signedInWallet(c);
+    const app = await ownedApp(c.var.kv, walletId, c.req.param("appId"));
+    const { rows } = await usageBetween(
+      c.var.kv,
+      app.id,
+      null,
+      0,
+      c.var.clock() + 1,
+    );
+    return csvDownload(c, usageCsv(rows), `wattfare-${app.id}.csv`);
   });
 
   api.post("/apps/:appId/rotate", async (c) => {

@@ -7,6 +7,7 @@ import { fundedConnections, getWallet } from "../wallets/wallets.ts";
 import type { Funding } from "../wallets/wallet.ts";
 import { dailySpend } from "./daily_spend.ts";
 import { periodUsage } from "./period_usage.ts";
+import { noticesFor } from "../webhooks/budget_alerts.ts";
 
 /** How many of a connection's latest requests the dashboard lists. */
 const RECENT = 10;
@@ -46,6 +47,8 @@ export interface FundedConnectionView {
   daily: { date: string; usd: number }[];
   /** The latest requests, newest first. */
   recent: UsageView[];
+  /** Budget alerts of this period (80 % and 100 % of the cap), oldest first. */
+  notices: { thresholdPercent: 80 | 100; createdAt: number }[];
   updatedAt: number;
 }
 
@@ -109,6 +112,12 @@ export async function ownerDashboard(
         completionTokens: entry.completionTokens,
         costUsd: nanoToUsd(entry.costNano),
         createdAt: entry.createdAt,
+      })),
+      notices: (await noticesFor(kv, appId, userId, usage.start)).map((
+        notice,
+      ) => ({
+        thresholdPercent: notice.thresholdPercent,
+        createdAt: notice.createdAt,
       })),
       updatedAt: connection.updatedAt,
     });

@@ -29,6 +29,7 @@ import { chatCompletions, type ProxyDeps } from "../proxy/chat_completions.ts";
 import { openApiDocument } from "./openapi.ts";
 import { readJson } from "./read_json.ts";
 import { usageBetween, usageCsv } from "../ledger/usage_export.ts";
+import { csvDownload } from "../dashboards/csv_download.ts";
 import {
   approveConsentBody,
   createGrantBody,
@@ -199,10 +200,7 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       to,
     );
     if (query.data.format === "csv") {
-      return c.body(usageCsv(rows), 200, {
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": 'attachment; filename="wattfare-usage.csv"',
-      });
+      return csvDownload(c, usageCsv(rows), "wattfare-usage.csv");
     }
     return c.json({ userId: query.data.userId, totalUsd, data: rows });
   });

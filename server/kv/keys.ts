@@ -235,3 +235,8 @@ export function connectionsPrefix(): Deno.KvKey {
 export function grantsPrefix(): Deno.KvKey {
   return ["grants"];
 }
+
+/** Prefix listing every usage entry of one app, all users and periods. */
+export function usageOfAppPrefix(appId: string): Deno.KvKey {
+  return ["usage", appId];
+}

@@ -1,10 +1,11 @@
-import { usageOfUserPrefix } from "../kv/keys.ts";
+import { usageOfAppPrefix, usageOfUserPrefix } from "../kv/keys.ts";
 import { formatUsd } from "../money.ts";
 import type { UsageEntry } from "./hold.ts";
 
 /** One usage entry as the API shows it: exact USD as a decimal string. */
 export interface UsageRow {
   requestId: string;
+  userId: string;
   createdAt: string;
   model: string;
   promptTokens: number;
@@ -13,26 +14,29 @@ export interface UsageRow {
   basis: UsageEntry["basis"];
 }
 
-/** A user's usage entries created in `[from, to)`, oldest first, and their exact total. */
+/**
+ * Usage entries created in `[from, to)`, oldest first, and their exact
+ * total: one user's, or with `userId` null every user's of the app.
+ */
 export async function usageBetween(
   kv: Deno.Kv,
   appId: string,
-  userId: string,
+  userId: string | null,
   from: number,
   to: number,
 ): Promise<{ rows: UsageRow[]; totalUsd: string }> {
   const rows: UsageRow[] = [];
   let total = 0n;
-  for await (
-    const entry of kv.list<UsageEntry>({
-      prefix: usageOfUserPrefix(appId, userId),
-    })
-  ) {
+  const prefix = userId === null
+    ? usageOfAppPrefix(appId)
+    : usageOfUserPrefix(appId, userId);
+  for await (const entry of kv.list<UsageEntry>({ prefix })) {
     const usage = entry.value;
     if (usage.createdAt < from || usage.createdAt >= to) continue;
     total += usage.costNano;
     rows.push({
       requestId: usage.requestId,
+      userId: usage.userId ?? "",
       createdAt: new Date(usage.createdAt).toISOString(),
       model: usage.model,
       promptTokens: usage.promptTokens,
@@ -48,7 +52,7 @@ export async function usageBetween(
 /** The rows as CSV (RFC 4180), with a header line. */
 export function usageCsv(rows: UsageRow[]): string {
   const header =
-    "request_id,created_at,model,prompt_tokens,completion_tokens,cost_usd,basis";
+    "request_id,user_id,created_at,model,prompt_tokens,completion_tokens,cost_usd,basis";
   const cell = (value: string | number) => {
     const text = String(value);
     // Quote what needs it, and defuse spreadsheet formulas.
@@ -58,6 +62,7 @@ export function usageCsv(rows: UsageRow[]): string {
   const lines = rows.map((r) =>
     [
       r.requestId,
+      r.userId,
       r.createdAt,
       r.model,
       r.promptTokens,

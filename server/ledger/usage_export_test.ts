@@ -60,12 +60,12 @@ Deno.test("GET /usage lists a user's entries with exact costs, as JSON or CSV", 
   const lines = (await csv.text()).trim().split("\r\n");
   assert.equal(
     lines[0],
-    "request_id,created_at,model,prompt_tokens,completion_tokens,cost_usd,basis",
+    "request_id,user_id,created_at,model,prompt_tokens,completion_tokens,cost_usd,basis",
   );
   assert.equal(lines.length, 3);
   assert.match(
     lines[1],
-    /^req_[0-9a-z]+,2026-11-10T12:00:00\.000Z,openai\/gpt-4o-mini,\d+,\d+,0\.\d+,usage$/,
+    /^req_[0-9a-z]+,exporter,2026-11-10T12:00:00\.000Z,openai\/gpt-4o-mini,\d+,\d+,0\.\d+,usage$/,
   );
 
   // Another app sees nothing of this user; bad input is a typed 400.
