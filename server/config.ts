@@ -23,6 +23,8 @@ export interface Config {
   maxBodyBytes: number;
   /** How long the proxy waits for the upstream's response headers. */
   upstreamTimeoutMs: number;
+  /** Longest silence allowed between upstream chunks once it answered. */
+  upstreamIdleTimeoutMs: number;
   /** How long a hold lives before its expiry settles it at the bound. */
   holdTtlMs: number;
   /** Requests per minute one app may send through the proxy (its bucket's size). */
@@ -90,6 +92,13 @@ export function loadConfig(
     upstreamTimeoutMs: integer(
       env,
       "WATTFARE_UPSTREAM_TIMEOUT_MS",
+      60_000,
+      1,
+      600_000,
+    ),
+    upstreamIdleTimeoutMs: integer(
+      env,
+      "WATTFARE_UPSTREAM_IDLE_TIMEOUT_MS",
       60_000,
       1,
       600_000,

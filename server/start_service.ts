@@ -105,6 +105,7 @@ export async function startService(
         test: new PriceBook(upstreams.test, clock),
       },
       upstreamTimeoutMs: config.upstreamTimeoutMs,
+      upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
       metrics,
       rateLimiter: new RateLimiter(kv, clock),
       appRequestsPerMinute: config.appRequestsPerMinute,

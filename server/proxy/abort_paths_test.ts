@@ -235,3 +235,44 @@ Deno.test("revocation is live: the next request is refused, the one in flight se
   assert.equal(view.held, 0n);
   await ledger();
 });
+
+Deno.test("a slow-drip upstream is cut off after the idle timeout and charged what it sent", async () => {
+  await using service = await startTestService({
+    env: { WATTFARE_UPSTREAM_IDLE_TIMEOUT_MS: "150" },
+  });
+  const { chat, ledger } = await setup(service);
+  const stream = await chat({
+    stream: true,
+    sandbox: { chunkDelayMs: 400, completionTokens: 20 },
+  });
+  assert.equal(stream.status, 200);
+  await assert.rejects(stream.text());
+  const view = await ledger();
+  assert.equal(view.entries.length, 1);
+  assert.equal(view.entries[0].basis, "output_bound");
+});
+
+Deno.test("a client that never reads its stream leaves the service healthy and holds nothing once gone", async () => {
+  await using service = await startTestService();
+  const { app, user, chat, ledger } = await setup(service);
+  const controller = new AbortController();
+  const stream = await chat({
+    stream: true,
+    sandbox: { chunkDelayMs: 20, completionTokens: 200 },
+  }, { signal: controller.signal });
+  assert.equal(stream.status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const health = await service.fetch("/healthz");
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+
+  controller.abort();
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const view = await readLedgerView(service.kv, app.appId, user);
+    if (view.entries.length === 1) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const view = await ledger();
+  assert.equal(view.entries.length, 1);
+});

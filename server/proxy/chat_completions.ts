@@ -18,6 +18,7 @@ import {
 import { type HoldSize, sizeHold } from "./hold_size.ts";
 import type { ModelPrice, PriceBook } from "./price_book.ts";
 import { createStreamMeter } from "./stream_meter.ts";
+import { readWithin, UpstreamIdleError } from "./read_within.ts";
 import type { Upstream } from "./upstream.ts";
 import { parseCompletionUsage, type Usage } from "./usage.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -30,6 +31,8 @@ export interface ProxyDeps {
   priceBooks: Record<Mode, PriceBook>;
   upstreams: Record<Mode, Upstream>;
   upstreamTimeoutMs: number;
+  /** Longest silence allowed between the upstream's chunks, once it answered. */
+  upstreamIdleTimeoutMs: number;
   metrics: Metrics;
   rateLimiter: RateLimiter;
   appRequestsPerMinute: number;
@@ -214,15 +217,20 @@ async function settleWhole(
 ): Promise<Response> {
   let text: string;
   try {
-    text = await response.text();
-  } catch {
-    // The upstream started answering, then failed: it may have billed, so
-    // charge the worst case.
+    text = await readText(response, deps.upstreamIdleTimeoutMs);
+  } catch (error) {
+    // The upstream started answering, then failed or went quiet: it may
+    // have billed, so charge the worst case.
     await deps.ledger.settle(metered.hold, boundCharge(metered, undefined));
-    throw new WattfareError(
-      "upstream_error",
-      "The upstream's response broke off.",
-    );
+    throw error instanceof UpstreamIdleError
+      ? new WattfareError(
+        "upstream_timeout",
+        "The upstream stopped sending its answer.",
+      )
+      : new WattfareError(
+        "upstream_error",
+        "The upstream's response broke off.",
+      );
   }
   const usage = parseCompletionUsage(text);
   const charge = usage
@@ -231,6 +239,24 @@ async function settleWhole(
   await deps.ledger.settle(metered.hold, charge);
   headers.set("x-wattfare-cost", formatUsd(charge.costNano));
   return new Response(text, { status: 200, headers });
+}
+
+/** A whole body as text, with no more than `idleMs` of silence between chunks. */
+async function readText(response: Response, idleMs: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (true) {
+      const { done, value } = await readWithin(reader, idleMs);
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    throw error;
+  }
 }
 
 /**
@@ -257,7 +283,10 @@ function meteredStream(
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const { done, value } = await reader.read();
+        const { done, value } = await readWithin(
+          reader,
+          deps.upstreamIdleTimeoutMs,
+        );
         if (done) {
           settle();
           controller.close();
@@ -265,6 +294,10 @@ function meteredStream(
           controller.enqueue(value);
         }
       } catch (error) {
+        // A quiet upstream is cut off: the client's stream ends in an error.
+        if (error instanceof UpstreamIdleError) {
+          await reader.cancel(error).catch(() => {});
+        }
         settle();
         controller.error(error);
       }
