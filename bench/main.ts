@@ -126,6 +126,11 @@ async function main(): Promise<number> {
       WATTFARE_KV: kvPath,
       WATTFARE_SANDBOX_URL: sandbox.url,
       WATTFARE_MASTER_KEY: masterKey,
+      // The load is deliberate: rate limits and the burst pause would turn
+      // it into fast 429s and measure those instead of the metering path.
+      WATTFARE_APP_RPM: "10000000",
+      WATTFARE_CONNECTION_RPM: "1000000",
+      WATTFARE_BURST_REQUESTS: "10000000",
     };
     const cpuProf = values["cpu-prof"];
     const service = cpuProf

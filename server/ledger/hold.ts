@@ -8,6 +8,8 @@ export interface Hold {
   grantId: string | null;
   /** The period (`YYYY-MM-DD`) whose ledger holds it (connections only). */
   period: string;
+  /** The connection's cap when the hold was placed (for budget alerts). */
+  capNano: bigint | null;
   model: string;
   /** Reserved nano-dollars, counted in the ledger's `held`. */
   boundNano: bigint;

@@ -123,6 +123,7 @@ export class Ledger {
           userId,
           grantId: null,
           period,
+          capNano: connection.capNano,
           model,
           boundNano: sized.boundNano,
         });
@@ -196,6 +197,7 @@ export class Ledger {
             userId: null,
             grantId,
             period: "",
+            capNano: grant.maxNano,
             model,
             boundNano: sized.boundNano,
           });

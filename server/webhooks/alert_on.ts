@@ -1,5 +1,3 @@
-import { connectionKey } from "../kv/keys.ts";
-import type { Connection } from "../connections/connection.ts";
 import type { Settled } from "../ledger/ledger.ts";
 import { checkBudgetAlerts } from "./budget_alerts.ts";
 import { checkGrantUsedUp } from "./grant_used_up.ts";
@@ -19,15 +17,13 @@ export async function alertOn(
     return;
   }
   const { hold } = settled;
-  const connection = (await kv.get<Connection>(
-    connectionKey(hold.appId, hold.userId!),
-  )).value;
-  if (!connection) return;
+  // The cap as of the hold: no read on every settlement.
   await checkBudgetAlerts(kv, webhooks, {
     appId: hold.appId,
     userId: hold.userId!,
     period: hold.period,
-    capNano: connection.capNano,
+    // Holds placed before caps were recorded on them carry none.
+    capNano: hold.capNano ?? null,
     spentBefore: settled.spentBefore,
     spentAfter: settled.spentAfter,
   });
