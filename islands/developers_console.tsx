@@ -366,6 +366,57 @@ function AppCard(
               )}
           </dd>
         </div>
+        <div>
+          <dt>Rate limits</dt>
+          <dd>
+            <form
+              class="row"
+              data-testid="rate-limits"
+              onSubmit={(event) => {
+                event.preventDefault();
+                const form = new FormData(event.currentTarget);
+                const perMinute = (name: string) => {
+                  const text = String(form.get(name) ?? "").trim();
+                  return text === "" ? null : Number(text);
+                };
+                act<{ app: DeveloperAppView }>(
+                  "/limits",
+                  {
+                    appRequestsPerMinute: perMinute("app"),
+                    connectionRequestsPerMinute: perMinute("connection"),
+                  },
+                  (answer) =>
+                    props.onChanged(answer.app),
+                );
+              }}
+            >
+              <label>
+                App{" "}
+                <input
+                  name="app"
+                  type="number"
+                  min="1"
+                  placeholder="default"
+                  value={app.rateLimits.appRequestsPerMinute ?? ""}
+                />
+              </label>
+              <label>
+                Per user{" "}
+                <input
+                  name="connection"
+                  type="number"
+                  min="1"
+                  placeholder="default"
+                  value={app.rateLimits.connectionRequestsPerMinute ?? ""}
+                />
+              </label>
+              <span class="muted small">requests a minute</span>
+              <button type="submit" class="quiet" disabled={busy}>
+                Save limits
+              </button>
+            </form>
+          </dd>
+        </div>
       </dl>
       {failure && <div class="banner banner-error" role="alert">{failure}</div>}
 
@@ -433,7 +484,9 @@ function UsersTable(props: { users: AppUserView[] }) {
               </td>
               <td>
                 <span class={`pill pill-${user.state}`}>
-                  {STATE[user.state]}
+                  {user.pausedBy === "anomaly"
+                    ? "Paused (unusual burst)"
+                    : STATE[user.state]}
                 </span>
               </td>
               <td class="num">

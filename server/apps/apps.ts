@@ -26,6 +26,14 @@ export interface AppRecord {
    * one who may see or change it there; absent for apps made with the CLI.
    */
   ownerWalletId?: string;
+  /** Per-app rate limits, over the service's defaults. */
+  rateLimits?: RateLimits;
+}
+
+/** An app's own rate limits, in requests per minute; unset means the service default. */
+export interface RateLimits {
+  appRequestsPerMinute?: number;
+  connectionRequestsPerMinute?: number;
 }
 
 /** What the CLI prints about an app. */
@@ -112,6 +120,22 @@ export async function updateOrigins(
     const result = await kv.atomic().check(entry).set(appKey(appId), record)
       .commit();
     if (result.ok) return summarize(record);
+  }
+}
+
+/** Sets (or, with `{}`, clears) an app's own rate limits; null when there is no such app. */
+export async function setRateLimits(
+  kv: Deno.Kv,
+  appId: string,
+  rateLimits: RateLimits,
+): Promise<AppRecord | null> {
+  while (true) {
+    const entry = await kv.get<AppRecord>(appKey(appId));
+    if (!entry.value) return null;
+    const record = { ...entry.value, rateLimits };
+    const result = await kv.atomic().check(entry).set(appKey(appId), record)
+      .commit();
+    if (result.ok) return record;
   }
 }
 

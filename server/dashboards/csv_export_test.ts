@@ -1,45 +1,32 @@
 import assert from "node:assert/strict";
-import { walletKey } from "../kv/keys.ts";
-import { createApp } from "../apps/apps.ts";
-import { newWallet } from "../wallets/wallets.ts";
-import { startWalletSession } from "../wallets/wallet_sessions.ts";
+import { createApp, getApp } from "../apps/apps.ts";
 import {
   approveConnection,
   sandboxFunding,
 } from "../connections/connections.ts";
-import { getApp } from "../apps/apps.ts";
 import {
   chatHeaders,
   expectError,
   startTestService,
-  type TestService,
 } from "../testing/test_service.ts";
-
-async function wallet(service: TestService) {
-  const w = newWallet();
-  await service.kv.set(walletKey(w.id), w);
-  return {
-    id: w.id,
-    cookie: (await startWalletSession(service.kv, w.id)).split(";")[0],
-  };
-}
+import { newSignedInWallet } from "./test_wallet.ts";
 
 Deno.test("both dashboards download usage as CSV, each only its own, and owners see budget notices", async () => {
   await using service = await startTestService();
-  const owner = await wallet(service);
-  const developer = await wallet(service);
-  const stranger = await wallet(service);
+  const owner = await newSignedInWallet(service);
+  const developer = await newSignedInWallet(service);
+  const stranger = await newSignedInWallet(service);
   const created = await createApp(service.kv, {
     name: "CSV app",
     origins: ["http://127.0.0.1:5173"],
     mode: "test",
-    ownerWalletId: developer.id,
+    ownerWalletId: developer.walletId,
   });
   const app = (await getApp(service.kv, created.appId))!;
   // The owner approved with a cap that one 100-token reply crosses 80 % of.
   await approveConnection(service.kv, app, "owner-1", 67_400n, {
     funding: await sandboxFunding(service.box),
-    walletId: owner.id,
+    walletId: owner.walletId,
   });
   const chat = await service.fetch("/api/v1/chat/completions", {
     method: "POST",

@@ -1,5 +1,10 @@
 import type { Mode } from "../../sdk/secret_key.ts";
-import { type AppRecord, appsOwnedBy, summarize } from "../apps/apps.ts";
+import {
+  type AppRecord,
+  appsOwnedBy,
+  type RateLimits,
+  summarize,
+} from "../apps/apps.ts";
 import type { Connection } from "../connections/connection.ts";
 import { connectionsOfAppPrefix } from "../kv/keys.ts";
 import { nanoToUsd } from "../money.ts";
@@ -9,6 +14,8 @@ import { periodUsage } from "./period_usage.ts";
 export interface AppUserView {
   userId: string;
   state: Connection["state"];
+  /** Who paused it, when paused: its owner, or the service after a burst. */
+  pausedBy: Connection["pausedBy"] | null;
   capUsd: number | null;
   /** Spent in the user's current period (each user's month starts on their approval day). */
   spentUsd: number;
@@ -23,6 +30,8 @@ export interface DeveloperAppView {
   origins: string[];
   publishableKey: string;
   createdAt: number;
+  /** The app's own rate limits (requests per minute); unset: the service default. */
+  rateLimits: RateLimits;
   /** Every user who ever connected, active ones first. */
   users: AppUserView[];
 }
@@ -53,6 +62,9 @@ export async function developerApp(
     users.push({
       userId: entry.value.userId,
       state: entry.value.state,
+      pausedBy: entry.value.state === "paused"
+        ? entry.value.pausedBy ?? "owner"
+        : null,
       capUsd: entry.value.capNano === null
         ? null
         : nanoToUsd(entry.value.capNano),
@@ -72,6 +84,7 @@ export async function developerApp(
     origins,
     publishableKey,
     createdAt: app.createdAt,
+    rateLimits: app.rateLimits ?? {},
     users,
   };
 }

@@ -5,6 +5,7 @@ import {
   createApp,
   getApp,
   rotateSecret,
+  setRateLimits,
   updateOrigins,
 } from "../apps/apps.ts";
 import { WattfareError } from "../errors.ts";
@@ -18,6 +19,13 @@ import { usageBetween, usageCsv } from "../ledger/usage_export.ts";
 import { csvDownload } from "./csv_download.ts";
 
 const origins = z.array(z.string().max(2048)).min(1).max(20);
+
+/** An app's own rate limits; `null` goes back to the service default. */
+const limitsBody = z.strictObject({
+  appRequestsPerMinute: z.number().int().min(1).max(10_000_000).nullable(),
+  connectionRequestsPerMinute: z.number().int().min(1).max(1_000_000)
+    .nullable(),
+});
 
 const createBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -77,6 +85,24 @@ export function developersApi(): Hono<Env> {
     return c.json({
       app: await developerApp(c.var.kv, app, c.var.clock()),
       secretKey: rotated!.secretKey,
+    });
+  });
+
+  api.post("/apps/:appId/limits", async (c) => {
+    const walletId = await signedInWallet(c);
+    const app = await ownedApp(c.var.kv, walletId, c.req.param("appId"));
+    const body = await readJson(c, limitsBody);
+    await setRateLimits(c.var.kv, app.id, {
+      appRequestsPerMinute: body.appRequestsPerMinute ?? undefined,
+      connectionRequestsPerMinute: body.connectionRequestsPerMinute ??
+        undefined,
+    });
+    return c.json({
+      app: await developerApp(
+        c.var.kv,
+        await ownedApp(c.var.kv, walletId, app.id),
+        c.var.clock(),
+      ),
     });
   });
 

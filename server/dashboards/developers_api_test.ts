@@ -107,6 +107,7 @@ Deno.test("a developer registers an app, gets its secret once, and the keys work
   assert.deepEqual(shown.users, [{
     userId: "u1",
     state: "active",
+    pausedBy: null,
     capUsd: 3,
     spentUsd: nanoToUsd(spent),
     periodStart: new Date().toISOString().slice(0, 10),

@@ -63,13 +63,19 @@ export function chatCompletions(deps: ProxyDeps) {
     const request = await readJson(c, chatRequestSchema);
     // Rate limits come before any hold: a refused request holds nothing.
     const anomaly = await deps.rateLimiter.take([
-      { scope: "app", id: app.id, perMinute: deps.appRequestsPerMinute },
+      {
+        scope: "app",
+        id: app.id,
+        perMinute: app.rateLimits?.appRequestsPerMinute ??
+          deps.appRequestsPerMinute,
+      },
       {
         scope: "connection",
         id: target.kind === "user"
           ? JSON.stringify([app.id, target.userId])
           : target.grantId,
-        perMinute: deps.connectionRequestsPerMinute,
+        perMinute: app.rateLimits?.connectionRequestsPerMinute ??
+          deps.connectionRequestsPerMinute,
         burst: target.kind === "user" ? deps.burstRequests : undefined,
       },
     ]);
