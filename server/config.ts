@@ -58,15 +58,10 @@ export function loadConfig(
   const sandboxUrl = url(env, "WATTFARE_SANDBOX_URL");
   const openRouterAuthUrl = url(env, "WATTFARE_OPENROUTER_AUTH_URL") ??
     "https://openrouter.ai/auth";
-  const masterKey = base64Key(env, "WATTFARE_MASTER_KEY");
+  const masterKey = base64Key("WATTFARE_MASTER_KEY", env.WATTFARE_MASTER_KEY);
   const previousMasterKeys = (env.WATTFARE_MASTER_KEY_PREVIOUS ?? "")
     .split(",").filter((text) => text.trim() !== "")
-    .map((text) =>
-      base64Key(
-        { WATTFARE_MASTER_KEY_PREVIOUS: text.trim() },
-        "WATTFARE_MASTER_KEY_PREVIOUS",
-      )!
-    );
+    .map((text) => base64Key("WATTFARE_MASTER_KEY_PREVIOUS", text.trim())!);
   if (production && !masterKey) {
     throw new ConfigError(
       "WATTFARE_MASTER_KEY is required in production: 32 random bytes, base64 (openssl rand -base64 32)",
@@ -165,10 +160,9 @@ function url(
 }
 
 function base64Key(
-  env: Record<string, string | undefined>,
   name: string,
+  raw: string | undefined,
 ): Uint8Array | undefined {
-  const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   let bytes: Uint8Array;
   try {

@@ -241,12 +241,12 @@ export class Ledger {
         overshootNano: String(charge.costNano - hold.boundNano),
       }));
     }
-    return await this.#finish(hold.id, charge);
+    return await this.#finish(hold, charge);
   }
 
   /** Returns a hold's budget untouched: the upstream served nothing. */
   async release(hold: Hold): Promise<boolean> {
-    return await this.#finish(hold.id, null);
+    return await this.#finish(hold, null);
   }
 
   /**
@@ -254,7 +254,8 @@ export class Ledger {
    * that placed it died, or lost track of it. A no-op if it was settled.
    */
   async expire(holdId: string): Promise<boolean> {
-    return await this.#finish(holdId, "bound");
+    const hold = (await this.#kv.get<Hold>(holdKey(holdId))).value;
+    return hold ? await this.#finish(hold, "bound") : false;
   }
 
   /** Expires every hold past its expiry (at start-up, in case the queue lags). */
@@ -277,16 +278,18 @@ export class Ledger {
     }
   }
 
+  /**
+   * Settles or releases `placed`. It is read again inside the lock: the
+   * stored hold, if still there, is the one that counts.
+   */
   async #finish(
-    holdId: string,
+    placed: Hold,
     charge: Charge | "bound" | null,
   ): Promise<boolean> {
     const started = performance.now();
-    const first = (await this.#kv.get<Hold>(holdKey(holdId))).value;
-    if (!first) return false;
-    return await this.#lock.run(holdLockKey(first), async () => {
+    return await this.#lock.run(holdLockKey(placed), async () => {
       while (true) {
-        const holdEntry = await this.#kv.get<Hold>(holdKey(holdId));
+        const holdEntry = await this.#kv.get<Hold>(holdKey(placed.id));
         const hold = holdEntry.value;
         if (!hold) return false;
         const applied: Charge | null = charge === "bound"

@@ -26,15 +26,23 @@ export function inProcessUpstream(
   };
 }
 
-/** Picks the upstream of each mode: live → OpenRouter; test → the sandbox. */
+/**
+ * Picks the upstream of each mode: live → OpenRouter; test → the sandbox,
+ * served in this process, or else at `WATTFARE_SANDBOX_URL`.
+ */
 export function upstreamsFor(
   config: Config,
   sandbox: ((request: Request) => Response | Promise<Response>) | undefined,
 ): Record<Mode, Upstream> {
-  const test = config.sandboxUrl
-    ? httpUpstream(config.sandboxUrl)
-    : sandbox
-    ? inProcessUpstream(sandbox)
-    : httpUpstream(`${config.publicUrl}/sandbox/api/v1`);
-  return { live: httpUpstream(config.upstreamUrl), test };
+  if (!sandbox && !config.sandboxUrl) {
+    throw new TypeError(
+      "test mode needs the in-process sandbox or WATTFARE_SANDBOX_URL",
+    );
+  }
+  return {
+    live: httpUpstream(config.upstreamUrl),
+    test: sandbox
+      ? inProcessUpstream(sandbox)
+      : httpUpstream(config.sandboxUrl!),
+  };
 }
