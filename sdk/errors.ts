@@ -186,20 +186,8 @@ export class WattfareError extends Error {
  * ```
  */
 export class WattfareAuthError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareAuthError("invalid_session", "Expired.")`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareAuthError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareAuthError";
 }
 
 /**
@@ -215,20 +203,8 @@ export class WattfareAuthError extends WattfareError {
  * ```
  */
 export class WattfareBudgetError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareBudgetError("budget_exceeded", "Cap reached.")`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareBudgetError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareBudgetError";
 }
 
 /**
@@ -243,20 +219,8 @@ export class WattfareBudgetError extends WattfareError {
  * ```
  */
 export class WattfareNotConnectedError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareNotConnectedError("revoked", "Revoked.")`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareNotConnectedError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareNotConnectedError";
 }
 
 /**
@@ -269,20 +233,8 @@ export class WattfareNotConnectedError extends WattfareError {
  * ```
  */
 export class WattfareGrantError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareGrantError("grant_invalid", "Used up.")`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareGrantError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareGrantError";
 }
 
 /**
@@ -296,20 +248,8 @@ export class WattfareGrantError extends WattfareError {
  * ```
  */
 export class WattfareRateLimitError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareRateLimitError("rate_limited", "Slow down.", { retryAfter: 2 })`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareRateLimitError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareRateLimitError";
 }
 
 /**
@@ -323,20 +263,8 @@ export class WattfareRateLimitError extends WattfareError {
  * ```
  */
 export class WattfareUpstreamError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareUpstreamError("upstream_error", "Provider failed.")`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareUpstreamError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareUpstreamError";
 }
 
 /**
@@ -352,20 +280,8 @@ export class WattfareUpstreamError extends WattfareError {
  * ```
  */
 export class WattfareRequestError extends WattfareError {
-  /**
-   * Creates the error; prefer `createWattfareError(code, message)`, which
-   * picks the class for the code.
-   *
-   * @example `new WattfareRequestError("model_not_priced", "Unknown model.")`
-   */
-  constructor(
-    code: WattfareErrorCode,
-    message: string,
-    options?: WattfareErrorOptions,
-  ) {
-    super(code, message, options);
-    this.name = "WattfareRequestError";
-  }
+  /** The class name, as logs and stack traces show it. */
+  override name = "WattfareRequestError";
 }
 
 type ErrorClass = new (
