@@ -29,3 +29,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname });
 }
+
+/** A screenshot of the whole page: the viewport grows to the page's height first. */
+export async function fullScreenshot(page: Page, name: string): Promise<void> {
+  const height = await page.evaluate(() =>
+    document.documentElement.scrollHeight
+  );
+  await page.setViewportSize({ width: 1280, height });
+  await screenshot(page, name);
+}

@@ -1,29 +1,13 @@
 import assert from "node:assert/strict";
-import type { BrowserContext, Page } from "playwright-core";
 import { mintSessionToken } from "../sdk/session_token.ts";
 import { connectionKey } from "../server/kv/keys.ts";
 import { readLedgerView } from "../server/testing/ledger_probe.ts";
 import { bearer } from "../server/testing/test_service.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
-import { startStack } from "./stack.ts";
+import { clickForPopup, exampleUserId, startStack } from "./stack.ts";
 
 // Playwright keeps its own pipes and timers open across a test.
 const browserTest = { sanitizeOps: false, sanitizeResources: false };
-
-async function userIdOf(context: BrowserContext): Promise<string> {
-  const cookie = (await context.cookies()).find((c) => c.name === "demo_user");
-  assert.ok(cookie, "the example app signed the browser in");
-  return cookie.value;
-}
-
-/** Clicks "Connect AI budget" for real and returns the popup it opened. */
-async function openPopup(page: Page): Promise<Page> {
-  const [popup] = await Promise.all([
-    page.waitForEvent("popup"),
-    page.click("text=Connect AI budget"),
-  ]);
-  return popup;
-}
 
 Deno.test({
   name:
@@ -39,7 +23,7 @@ Deno.test({
       await page.waitForSelector("[data-state=not-connected]");
       await screenshot(page, "example-not-connected");
 
-      const popup = await openPopup(page);
+      const popup = await clickForPopup(page);
       await popup.waitForSelector("[data-screen=ready]");
       assert.equal(await popup.textContent(".app-name"), stack.app.name);
       assert.match(await popup.textContent(".banner-test") ?? "", /Test mode/);
@@ -70,7 +54,7 @@ Deno.test({
           document.querySelector("[data-testid=remaining]")?.textContent !==
             "$2.000000 left";
       });
-      const userId = await userIdOf(context);
+      const userId = await exampleUserId(context);
       await stack.service.settled();
       const view = await readLedgerView(
         stack.service.kv,
@@ -107,7 +91,7 @@ Deno.test({
       await page.goto(stack.exampleUrl);
       await page.waitForSelector("[data-state=not-connected]");
 
-      const denied = await openPopup(page);
+      const denied = await clickForPopup(page);
       await denied.waitForSelector("[data-screen=ready]");
       await Promise.all([
         denied.waitForEvent("close"),
@@ -117,14 +101,14 @@ Deno.test({
         "[data-state=not-connected] button:not([disabled])",
       );
 
-      const closed = await openPopup(page);
+      const closed = await clickForPopup(page);
       await closed.waitForSelector("[data-screen=ready]");
       await closed.close();
       await page.waitForSelector(
         "[data-state=not-connected] button:not([disabled])",
       );
 
-      const userId = await userIdOf(context);
+      const userId = await exampleUserId(context);
       const stored = await stack.service.kv.get(
         connectionKey(stack.app.appId, userId),
       );
@@ -147,7 +131,7 @@ Deno.test({
       const page = await context.newPage();
       await page.goto(stack.strangerUrl);
       await page.waitForSelector("[data-state=not-connected]");
-      const popup = await openPopup(page);
+      const popup = await clickForPopup(page);
       await popup.waitForSelector("[data-screen=not_allowed]");
       assert.match(
         await popup.textContent("[role=alert]") ?? "",
@@ -160,7 +144,7 @@ Deno.test({
       );
       await screenshot(popup, "popup-not-allowed");
 
-      const userId = await userIdOf(context);
+      const userId = await exampleUserId(context);
       const stored = await stack.service.kv.get(
         connectionKey(stack.app.appId, userId),
       );
@@ -206,7 +190,7 @@ Deno.test({
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(stack.exampleUrl);
-      const popup = await openPopup(page);
+      const popup = await clickForPopup(page);
       await popup.waitForSelector("[data-screen=ready]");
       await popup.fill("#cap", "1");
       await Promise.all([
@@ -216,7 +200,7 @@ Deno.test({
       await page.waitForSelector("[data-state=connected]");
 
       // The user lowers the cap to almost nothing (as the dashboard will let them).
-      const userId = await userIdOf(context);
+      const userId = await exampleUserId(context);
       const lowered = await stack.service.fetch("/api/v1/test/connections", {
         method: "POST",
         headers: bearer(stack.app.secretKey),

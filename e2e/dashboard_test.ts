@@ -6,12 +6,17 @@ import { nanoToUsd } from "../server/money.ts";
 import { dollars } from "../server/dashboards/format.ts";
 import { readLedgerView } from "../server/testing/ledger_probe.ts";
 import { bearer } from "../server/testing/test_service.ts";
-import { startSandboxServer } from "../server/testing/sandbox_server.ts";
 import type { WalletSession } from "../server/wallets/wallet.ts";
-import { launchBrowser, screenshot } from "./browser.ts";
+import { fullScreenshot, launchBrowser, screenshot } from "./browser.ts";
 import { addAuthenticator } from "./passkey.ts";
 import { seedSpendHistory } from "./spend_history.ts";
-import { type Stack, startStack } from "./stack.ts";
+import {
+  clickForPopup,
+  exampleUserId,
+  type Stack,
+  startLiveStack,
+  startStack,
+} from "./stack.ts";
 
 // Playwright keeps its own pipes and timers open across a test.
 const browserTest = { sanitizeOps: false, sanitizeResources: false };
@@ -28,15 +33,6 @@ async function newWalletPage(browser: Browser, stack: Stack) {
   return { context, page, authenticator };
 }
 
-/** A screenshot of the whole page: the viewport grows to the page's height first. */
-async function fullScreenshot(page: Page, name: string) {
-  const height = await page.evaluate(() =>
-    document.documentElement.scrollHeight
-  );
-  await page.setViewportSize({ width: 1280, height });
-  await screenshot(page, name);
-}
-
 async function walletSessions(stack: Stack): Promise<WalletSession[]> {
   const sessions = [];
   for await (
@@ -49,10 +45,7 @@ async function walletSessions(stack: Stack): Promise<WalletSession[]> {
 
 async function connectAndChat(page: Page, stack: Stack, cap: string) {
   await page.goto(stack.exampleUrl);
-  const [popup] = await Promise.all([
-    page.waitForEvent("popup"),
-    page.click("text=Connect AI budget"),
-  ]);
+  const popup = await clickForPopup(page);
   await popup.waitForSelector("[data-screen=ready]");
   await popup.fill("#cap", cap);
   await Promise.all([
@@ -135,9 +128,7 @@ Deno.test({
       // Signed in on Wattfare's origin, the popup's approval carries the wallet.
       const app = await context.newPage();
       await connectAndChat(app, stack, "2");
-      const userId = (await context.cookies()).find((c) =>
-        c.name === "demo_user"
-      )!.value;
+      const userId = await exampleUserId(context);
       await stack.service.settled();
       const ledger = await readLedgerView(
         stack.service.kv,
@@ -237,14 +228,8 @@ Deno.test({
     "live mode from the dashboard: paste a key or link OpenRouter, approve a live app, see its spend",
   ...browserTest,
   async fn() {
-    await using upstream = startSandboxServer();
-    await using stack = await startStack({
-      mode: "live",
-      env: {
-        WATTFARE_UPSTREAM_URL: upstream.apiUrl,
-        WATTFARE_OPENROUTER_AUTH_URL: upstream.authUrl,
-      },
-    });
+    await using stack = await startLiveStack();
+    const { upstream } = stack;
     const browser = await launchBrowser();
     try {
       const { context, page: dashboard } = await newWalletPage(browser, stack);
@@ -289,9 +274,7 @@ Deno.test({
       // Signed in and funded: the popup goes straight to the approval.
       const app = await context.newPage();
       await connectAndChat(app, stack, "3");
-      const userId = (await context.cookies()).find((c) =>
-        c.name === "demo_user"
-      )!.value;
+      const userId = await exampleUserId(context);
       await stack.service.settled();
       const ledger = await readLedgerView(
         stack.service.kv,

@@ -1,18 +1,8 @@
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { bearer, chatHeaders } from "../server/testing/test_service.ts";
-import { launchBrowser, screenshot } from "./browser.ts";
+import { fullScreenshot, launchBrowser } from "./browser.ts";
 import { addAuthenticator } from "./passkey.ts";
 import { startStack } from "./stack.ts";
-
-/** A screenshot of the whole page: the viewport grows to the page's height first. */
-async function fullScreenshot(page: Page, name: string) {
-  const height = await page.evaluate(() =>
-    document.documentElement.scrollHeight
-  );
-  await page.setViewportSize({ width: 1280, height });
-  await screenshot(page, name);
-}
 
 Deno.test({
   name:

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { launchBrowser, screenshot } from "./browser.ts";
-import { startStack } from "./stack.ts";
+import { clickForPopup, startStack } from "./stack.ts";
 
 Deno.test({
   name:
@@ -17,10 +17,7 @@ Deno.test({
         "textarea[name=paragraph]",
         "Budgets is hard to keep when AI cost grow.",
       );
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup"),
-        page.click("text=Rewrite with AI"),
-      ]);
+      const popup = await clickForPopup(page, "text=Rewrite with AI");
       await popup.waitForSelector("[data-screen=ready]");
       assert.equal(
         await popup.textContent("[data-testid=grant-requests]"),

@@ -3,10 +3,9 @@ import { walletKey } from "../server/kv/keys.ts";
 import { fundedConnections } from "../server/wallets/wallets.ts";
 import type { Wallet } from "../server/wallets/wallet.ts";
 import { readLedgerView } from "../server/testing/ledger_probe.ts";
-import { startSandboxServer } from "../server/testing/sandbox_server.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
 import { addAuthenticator } from "./passkey.ts";
-import { startStack } from "./stack.ts";
+import { clickForPopup, exampleUserId, startLiveStack } from "./stack.ts";
 
 Deno.test({
   name:
@@ -14,23 +13,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await using upstream = startSandboxServer();
-    await using stack = await startStack({
-      mode: "live",
-      env: {
-        WATTFARE_UPSTREAM_URL: upstream.apiUrl,
-        WATTFARE_OPENROUTER_AUTH_URL: upstream.authUrl,
-      },
-    });
+    await using stack = await startLiveStack();
+    const { upstream } = stack;
     const browser = await launchBrowser();
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(stack.exampleUrl);
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup"),
-        page.click("text=Connect AI budget"),
-      ]);
+      const popup = await clickForPopup(page);
       const authenticator = await addAuthenticator(popup);
 
       // No wallet yet: create one with a passkey, in the popup.
@@ -67,9 +57,7 @@ Deno.test({
       );
 
       // The spend is the owner's: metered here, billed to their OpenRouter key.
-      const userId = (await context.cookies()).find((c) =>
-        c.name === "demo_user"
-      )!.value;
+      const userId = await exampleUserId(context);
       await stack.service.settled();
       const view = await readLedgerView(
         stack.service.kv,
@@ -97,10 +85,7 @@ Deno.test({
       const elsewhere = await browser.newContext();
       const page2 = await elsewhere.newPage();
       await page2.goto(stack.exampleUrl);
-      const [popup2] = await Promise.all([
-        page2.waitForEvent("popup"),
-        page2.click("text=Connect AI budget"),
-      ]);
+      const popup2 = await clickForPopup(page2);
       const second = await addAuthenticator(popup2);
       await second.cdp.send("WebAuthn.addCredential", {
         authenticatorId: second.id,

@@ -1,5 +1,10 @@
 import type { AppSummary } from "../server/apps/apps.ts";
 import type { Mode } from "../sdk/secret_key.ts";
+import type { BrowserContext, Page } from "playwright-core";
+import {
+  type SandboxServer,
+  startSandboxServer,
+} from "../server/testing/sandbox_server.ts";
 import {
   startTestService,
   type TestService,
@@ -53,4 +58,45 @@ export async function startStack(
       await service.close();
     },
   };
+}
+
+/** The same stack with a live app, whose upstream is a sandbox on its own port. */
+export async function startLiveStack(): Promise<
+  Stack & { upstream: SandboxServer }
+> {
+  const upstream = startSandboxServer();
+  const stack = await startStack({
+    mode: "live",
+    env: {
+      WATTFARE_UPSTREAM_URL: upstream.apiUrl,
+      WATTFARE_OPENROUTER_AUTH_URL: upstream.authUrl,
+    },
+  });
+  return {
+    ...stack,
+    upstream,
+    async [Symbol.asyncDispose]() {
+      await stack[Symbol.asyncDispose]();
+      await upstream[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Clicks `selector` for real and returns the popup the click opened. */
+export async function clickForPopup(
+  page: Page,
+  selector = "text=Connect AI budget",
+): Promise<Page> {
+  const [popup] = await Promise.all([
+    page.waitForEvent("popup"),
+    page.click(selector),
+  ]);
+  return popup;
+}
+
+/** The user id the example app gave this browser (its own sign-in cookie). */
+export async function exampleUserId(context: BrowserContext): Promise<string> {
+  const cookie = (await context.cookies()).find((c) => c.name === "demo_user");
+  if (!cookie) throw new Error("the example app did not sign this browser in");
+  return cookie.value;
 }
