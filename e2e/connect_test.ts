@@ -57,7 +57,7 @@ Deno.test({
       const userId = await exampleUserId(context);
       await stack.service.settled();
       const view = await readLedgerView(
-        stack.service.kv,
+        stack.service,
         stack.app.appId,
         userId,
       );
@@ -214,7 +214,7 @@ Deno.test({
       await page.waitForSelector("[data-state=budget-exceeded]");
       await screenshot(page, "example-budget-exceeded");
       const view = await readLedgerView(
-        stack.service.kv,
+        stack.service,
         stack.app.appId,
         userId,
       );

@@ -131,7 +131,7 @@ Deno.test({
       const userId = await exampleUserId(context);
       await stack.service.settled();
       const ledger = await readLedgerView(
-        stack.service.kv,
+        stack.service,
         stack.app.appId,
         userId,
       );
@@ -211,7 +211,7 @@ Deno.test({
       await screenshot(app, "example-revoked");
       await stack.service.settled();
       const after = await readLedgerView(
-        stack.service.kv,
+        stack.service,
         stack.app.appId,
         userId,
       );
@@ -277,7 +277,7 @@ Deno.test({
       const userId = await exampleUserId(context);
       await stack.service.settled();
       const ledger = await readLedgerView(
-        stack.service.kv,
+        stack.service,
         stack.app.appId,
         userId,
       );

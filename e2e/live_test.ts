@@ -60,7 +60,7 @@ Deno.test({
       const userId = await exampleUserId(context);
       await stack.service.settled();
       const view = await readLedgerView(
-        stack.service.kv,
+        stack.service,
         stack.app.appId,
         userId,
       );

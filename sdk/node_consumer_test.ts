@@ -296,7 +296,7 @@ Deno.test({
       assert.ok(result.text.length > 0);
       assert.ok(result.streamedText.length > 0);
       await service.settled();
-      const view = await readLedgerView(service.kv, app.appId, "node_user");
+      const view = await readLedgerView(service, app.appId, "node_user");
       assert.equal(view.entries.length, 2);
       // Each call's reported cost is what the ledger charged for it.
       assert.deepEqual(

@@ -105,7 +105,7 @@ Deno.test("generateText and streamText run through wf.user(id).model(), each rep
   assert.ok(generated.usage.outputTokens! > 0);
   const generatedMeta = generated.providerMetadata?.wattfare;
   assert.ok(generatedMeta, "providerMetadata.wattfare is present");
-  let view = await readLedgerView(service.kv, app.appId, "alice");
+  let view = await readLedgerView(service, app.appId, "alice");
   assert.equal(view.entries.length, 1);
   // The cost shown is exactly what the ledger charged.
   assert.equal(generatedMeta.costUsd, Number(view.spent) / 1e9);
@@ -124,7 +124,7 @@ Deno.test("generateText and streamText run through wf.user(id).model(), each rep
   const streamedMeta = (await streamed.providerMetadata)?.wattfare;
   assert.ok(streamedMeta, "the stream's providerMetadata.wattfare is present");
   await service.settled();
-  view = await readLedgerView(service.kv, app.appId, "alice");
+  view = await readLedgerView(service, app.appId, "alice");
   assert.equal(view.entries.length, 2);
   const streamEntry = view.entries.find((e) =>
     e.requestId === streamedMeta.requestId
@@ -511,7 +511,7 @@ Deno.test("refused calls (402, 403) are sent exactly once; upstream failures are
     "gina",
   );
   assert.equal(service.sandbox!.usageOf(ginaKey).requests, 2);
-  const view = await readLedgerView(service.kv, app.appId, "gina");
+  const view = await readLedgerView(service, app.appId, "gina");
   assert.equal(view.spent + view.held, 0n);
 });
 

@@ -26,7 +26,10 @@ export interface Service {
   ledger: Ledger;
   /** The in-process sandbox, unless `WATTFARE_SANDBOX_URL` points elsewhere. */
   sandbox: Sandbox | undefined;
-  /** Resolves once every settlement started so far has committed. */
+  /**
+   * Resolves once every settlement started so far has committed and every
+   * budget lease with nothing in flight has gone back to its ledger.
+   */
   settled(): Promise<void>;
   /** Stops accepting requests, waits for open ones and their settlements, closes KV. */
   close(): Promise<void>;
@@ -139,10 +142,14 @@ export async function startService(
     box,
     ledger,
     sandbox,
-    settled: () => pending.idle(),
+    async settled() {
+      await pending.idle();
+      await ledger.quiesce();
+    },
     async close() {
       await server.shutdown();
       await pending.idle();
+      await ledger.close();
       kv.close();
       await queue;
     },

@@ -12,12 +12,26 @@ export interface ConnectionStatus {
   remainingUsd: number | null;
 }
 
-/** The status of `userId`'s connection to `appId`; not connected is a value, not an error. */
+/** Budget this process leased for a connection and has not used. */
+export interface LeaseView {
+  unusedLeaseNano(
+    appId: string,
+    userId: string,
+    period: string,
+  ): Promise<bigint>;
+}
+
+/**
+ * The status of `userId`'s connection to `appId`; not connected is a value,
+ * not an error. Given this process's ledger, budget it leased and has not
+ * used counts as remaining, so a user sees their own requests settle.
+ */
 export async function connectionStatus(
   kv: Deno.Kv,
   appId: string,
   userId: string,
   now = Date.now(),
+  leases?: LeaseView,
 ): Promise<ConnectionStatus> {
   const connection = (await readConnection(kv, appId, userId)).value;
   if (!connection || connection.state !== "active") {
@@ -29,10 +43,11 @@ export async function connectionStatus(
     };
   }
   const period = periodStart(connection.approvedAt, now);
+  const unused = await leases?.unusedLeaseNano(appId, userId, period) ?? 0n;
   const ledger = (await readLedger(kv, appId, userId, period)).value ??
     EMPTY_LEDGER;
   const cap = connection.capNano;
-  const left = cap === null ? null : cap - ledger.spent - ledger.held;
+  const left = cap === null ? null : cap - ledger.spent - ledger.held + unused;
   return {
     connected: true,
     limits: { monthlyUsd: cap === null ? null : nanoToUsd(cap) },

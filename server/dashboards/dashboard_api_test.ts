@@ -94,7 +94,7 @@ Deno.test("the dashboard lists what the wallet pays for: spend, days and the lat
     await expectStatus(await chat(service, app.secretKey), 200);
   }
   await service.settled();
-  const ledger = await readLedgerView(service.kv, app.appId, "u1");
+  const ledger = await readLedgerView(service, app.appId, "u1");
 
   const dashboard = await dashboardOf(service, owner.cookie);
   assert.equal(dashboard.funding, null);

@@ -95,7 +95,7 @@ Deno.test("a developer registers an app, gets its secret once, and the keys work
   assert.equal(chat.status, 200);
   await chat.body?.cancel();
   await service.settled();
-  const spent = (await readLedgerView(service.kv, app.appId, "u1")).spent;
+  const spent = (await readLedgerView(service, app.appId, "u1")).spent;
 
   const listed = await service.fetch("/developers/api/apps", {
     headers: { cookie: dev.cookie },

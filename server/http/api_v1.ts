@@ -104,7 +104,13 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       userId = parsed.data;
     }
     return c.json(
-      await connectionStatus(c.var.kv, caller.app.id, userId, c.var.clock()),
+      await connectionStatus(
+        c.var.kv,
+        caller.app.id,
+        userId,
+        c.var.clock(),
+        proxy.ledger,
+      ),
     );
   });
 
@@ -124,6 +130,7 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
         app.id,
         session.claims.appUserId,
         c.var.clock(),
+        proxy.ledger,
       ),
     });
   });
@@ -157,7 +164,13 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
       limits: { monthlyUsd: body.monthlyUsd },
     });
     return c.json(
-      await connectionStatus(c.var.kv, app.id, userId, c.var.clock()),
+      await connectionStatus(
+        c.var.kv,
+        app.id,
+        userId,
+        c.var.clock(),
+        proxy.ledger,
+      ),
     );
   });
 
@@ -227,7 +240,13 @@ export function apiV1(proxy: ProxyDeps): Hono<Env> {
     });
     return c.json({
       userId: body.userId,
-      ...await connectionStatus(c.var.kv, app.id, body.userId, c.var.clock()),
+      ...await connectionStatus(
+        c.var.kv,
+        app.id,
+        body.userId,
+        c.var.clock(),
+        proxy.ledger,
+      ),
     }, 201);
   });
 

@@ -197,7 +197,7 @@ async function startFixture(name: string, limit: number): Promise<Fixture> {
 async function finish(fx: Fixture): Promise<void> {
   try {
     await fx.service.settled();
-    const view = await readLedgerView(fx.service.kv, fx.appId, fx.userId);
+    const view = await readLedgerView(fx.service, fx.appId, fx.userId);
     const billed = fx.service.sandbox!.usageOf(fx.fundingKey).costNano;
     const unaccounted = abs(billed - view.spent) +
       abs(view.entriesSum - view.spent) + view.held;

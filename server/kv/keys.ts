@@ -7,7 +7,8 @@
  * | `apps`        | `[apps, appId]`                            | `AppRecord`       |
  * | `connections` | `[connections, appId, userId]`             | `Connection`      |
  * | `ledger`      | `[ledger, appId, userId, periodStart]`     | `LedgerRecord`    |
- * | `holds`       | `[holds, holdId]`                          | `HoldRecord` (expires) |
+ * | `holds`       | `[holds, holdId]`                          | `Hold` of a grant (expires) |
+ * | `leases`      | `[leases, leaseId]`                        | `Lease`: budget one process reserved for a connection (expires) |
  * | `usage`       | `[usage, appId, userId, periodStart, requestId]` | `UsageEntry` (immutable) |
  * | `grants`      | `[grants, grantId]`                        | `Grant` (id = SHA-256 of the token) |
  * | `grant_usage` | `[grant_usage, grantId, requestId]`        | `UsageEntry` of a grant (immutable) |
@@ -63,6 +64,16 @@ export function holdKey(holdId: string): Deno.KvKey {
 /** Prefix listing every open hold. */
 export function holdsPrefix(): Deno.KvKey {
   return ["holds"];
+}
+
+/** Key of a budget lease. */
+export function leaseKey(leaseId: string): Deno.KvKey {
+  return ["leases", leaseId];
+}
+
+/** Prefix listing every budget lease. */
+export function leasesPrefix(): Deno.KvKey {
+  return ["leases"];
 }
 
 /** Key of one settled request's usage entry. */

@@ -100,7 +100,7 @@ for (const seed of [1, 7, 42]) {
       `only ${refused.length} refused: the cap never bit`,
     );
 
-    const view = await readLedgerView(service.kv, app.appId, user);
+    const view = await readLedgerView(service, app.appId, user);
     const upstream = service.sandbox!.usageOf(fundingKey);
     assert.ok(
       view.spent <= view.capNano!,
@@ -108,6 +108,7 @@ for (const seed of [1, 7, 42]) {
     );
     assert.equal(view.held, 0n);
     assert.equal(view.openHolds.length, 0);
+    assert.equal(view.openLeases.length, 0);
     assert.equal(view.entriesSum, view.spent, "Σ usage entries = spent");
     assert.equal(
       view.spent,

@@ -26,7 +26,7 @@ Deno.test("GET /usage lists a user's entries with exact costs, as JSON or CSV", 
     await response.body?.cancel();
     now += 3_600_000;
   }
-  const view = await readLedgerView(service.kv, app.appId, user, now);
+  const view = await readLedgerView(service, app.appId, user, now);
 
   const json = await service.fetch(`/api/v1/usage?userId=${user}`, {
     headers: bearer(app.secretKey),

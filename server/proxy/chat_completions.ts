@@ -214,7 +214,10 @@ async function requestTarget(c: Context<Env>): Promise<Target> {
   return { kind: "user", userId: parsed.data };
 }
 
-/** A non-stream response: read it whole, settle, then answer with its cost. */
+/**
+ * A non-stream response: read it whole and answer with its cost; the
+ * settlement commits right after, off the response's path.
+ */
 async function settleWhole(
   deps: ProxyDeps,
   metered: Metered,
@@ -227,7 +230,9 @@ async function settleWhole(
   } catch (error) {
     // The upstream started answering, then failed or went quiet: it may
     // have billed, so charge the worst case.
-    await deps.ledger.settle(metered.hold, boundCharge(metered, undefined));
+    deps.track(
+      deps.ledger.settle(metered.hold, boundCharge(metered, undefined)),
+    );
     throw error instanceof UpstreamIdleError
       ? new WattfareError(
         "upstream_timeout",
@@ -242,7 +247,7 @@ async function settleWhole(
   const charge = usage
     ? usageCharge(metered, usage)
     : boundCharge(metered, undefined);
-  await deps.ledger.settle(metered.hold, charge);
+  deps.track(deps.ledger.settle(metered.hold, charge));
   headers.set("x-wattfare-cost", formatUsd(charge.costNano));
   return new Response(text, { status: 200, headers });
 }

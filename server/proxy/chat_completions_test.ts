@@ -36,7 +36,7 @@ Deno.test("a non-stream completion is forwarded, metered exactly and reported", 
   assert.ok(cost > 0n);
   assert.equal(parseUsd(response.headers.get("x-wattfare-cost")!), cost);
 
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.spent, cost);
   assert.equal(view.held, 0n);
   assert.equal(view.entries.length, 1);
@@ -96,7 +96,7 @@ Deno.test("a streamed completion arrives as SSE and is settled from its final us
   const costText = /"cost":([0-9.eE+-]+)/.exec(events.at(-2)!)![1];
 
   await service.settled();
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.spent, parseUsd(costText));
   assert.equal(view.entriesSum, view.spent);
   assert.equal(view.held, 0n);
@@ -147,7 +147,7 @@ Deno.test("max_tokens is set to fit the remaining budget, and a larger one is cl
   assert.equal(smaller.usage.completion_tokens, 10);
 
   for (const user of ["carol", "cody", "cleo"]) {
-    const view = await readLedgerView(service.kv, app.appId, user);
+    const view = await readLedgerView(service, app.appId, user);
     assert.ok(view.spent <= view.capNano!);
     assert.equal(view.entriesSum, view.spent);
     assert.equal(view.held, 0n);
@@ -177,7 +177,7 @@ Deno.test("when even the prompt does not fit: 402 budget_exceeded, nothing forwa
     "budget_exceeded",
   );
   assert.equal(service.sandbox!.usageOf(fundingKey).requests, 0);
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.spent + view.held, 0n);
   assert.equal(view.entries.length, 0);
 });
@@ -264,7 +264,7 @@ Deno.test("refusals: unknown model, missing user, unconnected, disconnected, rev
   assert.equal(response.status, 200);
   await response.body?.cancel();
 
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.entries.length, 1);
   assert.equal(view.held, 0n);
 });

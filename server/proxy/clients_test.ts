@@ -58,7 +58,7 @@ Deno.test("the openai npm client works with only baseURL and a header changed", 
   );
 
   await service.settled();
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.entries.length, 2);
   assert.equal(view.entriesSum, view.spent);
   assert.equal(view.held, 0n);
@@ -93,7 +93,7 @@ Deno.test("the AI SDK's generateText and streamText work through the proxy", asy
   assert.ok((await streamed.usage).outputTokens! > 0);
 
   await service.settled();
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.entries.length, 2);
   assert.equal(view.entriesSum, view.spent);
   assert.deepEqual(

@@ -80,7 +80,7 @@ Deno.test("every recorded stream passes through byte for byte and is metered fro
 
             await service.settled();
             const usage = await recordedUsage(name);
-            const view = await readLedgerView(service.kv, app.appId, user);
+            const view = await readLedgerView(service, app.appId, user);
             assert.equal(view.entries.length, 1);
             const [entry] = view.entries;
             assert.equal(entry.basis, "usage");

@@ -48,7 +48,7 @@ Deno.test("a connection over its rate gets 429 with Retry-After, holds nothing, 
     3,
     "the 4th reached no upstream",
   );
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.held, 0n);
   assert.equal(view.entries.length, 3);
 
@@ -125,7 +125,7 @@ Deno.test("a burst far above normal pauses the connection until its owner resume
     headers: { authorization: `Bearer ${app.secretKey}` },
   });
   assert.equal((await status.json()).connected, false);
-  const view = await readLedgerView(service.kv, app.appId, user);
+  const view = await readLedgerView(service, app.appId, user);
   assert.equal(view.held, 0n);
   assert.equal(view.entries.length, 3);
 });

@@ -1,7 +1,13 @@
-import { connectionKey, holdsPrefix, usagePrefix } from "../kv/keys.ts";
+import {
+  connectionKey,
+  holdsPrefix,
+  leasesPrefix,
+  usagePrefix,
+} from "../kv/keys.ts";
 import { periodStart } from "../ledger/period.ts";
 import { EMPTY_LEDGER, readLedger } from "../ledger/ledger_record.ts";
 import type { Hold, UsageEntry } from "../ledger/hold.ts";
+import type { Lease } from "../ledger/lease.ts";
 import type { Connection } from "../connections/connection.ts";
 
 /** A connection's current period as stored, for assertions about money. */
@@ -14,15 +20,29 @@ export interface LedgerView {
   entriesSum: bigint;
   /** Holds still open for this connection. */
   openHolds: Hold[];
+  /** Budget leases still open on this connection. */
+  openLeases: Lease[];
 }
 
-/** Reads a connection's ledger, usage entries and open holds. */
+/**
+ * Reads a connection's ledger, usage entries, open holds and leases. Given
+ * a service, it first waits for its settlements and idle leases (what a
+ * user sees a moment after their requests); given a store, it reads it as
+ * it is.
+ */
 export async function readLedgerView(
-  kv: Deno.Kv,
+  source: Deno.Kv | { kv: Deno.Kv; settled(): Promise<void> },
   appId: string,
   userId: string,
   now = Date.now(),
 ): Promise<LedgerView> {
+  let kv: Deno.Kv;
+  if (source instanceof Deno.Kv) {
+    kv = source;
+  } else {
+    await source.settled();
+    kv = source.kv;
+  }
   const connection = (await kv.get<Connection>(connectionKey(appId, userId)))
     .value;
   if (!connection) throw new Error(`no connection for ${userId}`);
@@ -41,6 +61,12 @@ export async function readLedgerView(
       openHolds.push(entry.value);
     }
   }
+  const openLeases: Lease[] = [];
+  for await (const entry of kv.list<Lease>({ prefix: leasesPrefix() })) {
+    if (entry.value.appId === appId && entry.value.userId === userId) {
+      openLeases.push(entry.value);
+    }
+  }
   return {
     capNano: connection.capNano,
     spent: ledger.spent,
@@ -48,6 +74,7 @@ export async function readLedgerView(
     entries,
     entriesSum: entries.reduce((sum, e) => sum + e.costNano, 0n),
     openHolds,
+    openLeases,
   };
 }
 
