@@ -43,11 +43,16 @@ export async function startService(
     quiet?: boolean;
     /** Receives each log line instead of stdout. */
     log?: (line: string) => void;
+    /**
+     * A store shared with other instances in this process (tests of several
+     * instances); left open at close. Otherwise `config.kvPath` is opened.
+     */
+    kv?: Deno.Kv;
   } = {},
 ): Promise<Service> {
   let config = initialConfig;
   const clock = options.clock ?? Date.now;
-  const kv = await openKv(config.kvPath);
+  const kv = options.kv ?? await openKv(config.kvPath);
   const box = await SecretBox.create([
     await resolveMasterKey(config),
     ...config.previousMasterKeys,
@@ -74,6 +79,16 @@ export async function startService(
     onSettled: (settled) => pending.track(alertOn(kv, webhooks, settled)),
   });
 
+  const rateLimiter = new RateLimiter(kv, clock, {
+    onError: (error) =>
+      console.error(JSON.stringify({
+        level: "error",
+        msg: "rate limit sync failed",
+        error: error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error),
+      })),
+  });
   const upstreams = upstreamsFor(config, sandbox?.app.fetch);
   // With PORT=0 the port is known only once listening; a public URL
   // derived from it is completed then, so the app is built after that.
@@ -110,7 +125,7 @@ export async function startService(
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
       metrics,
-      rateLimiter: new RateLimiter(kv, clock),
+      rateLimiter,
       appRequestsPerMinute: config.appRequestsPerMinute,
       connectionRequestsPerMinute: config.connectionRequestsPerMinute,
       burstRequests: config.burstRequests,
@@ -150,8 +165,12 @@ export async function startService(
       await server.shutdown();
       await pending.idle();
       await ledger.close();
-      kv.close();
-      await queue;
+      await rateLimiter.close();
+      // A shared store's queue listener ends when its owner closes it.
+      if (!options.kv) {
+        kv.close();
+        await queue;
+      }
     },
   };
 }

@@ -25,6 +25,8 @@ export async function startTestService(
     clock?: () => number;
     /** Receives the service's request log lines. */
     log?: (line: string) => void;
+    /** A store shared with another test service (left open at dispose). */
+    kv?: Deno.Kv;
   } = {},
 ): Promise<TestService> {
   const config = loadConfig({
@@ -36,6 +38,7 @@ export async function startTestService(
     clock: options.clock,
     quiet: true,
     log: options.log,
+    kv: options.kv,
   });
   return {
     ...service,
