@@ -31,7 +31,9 @@ export async function load(c: Context<Env>): Promise<Data> {
     now,
   );
   return {
-    dashboard: walletId ? await ownerDashboard(c.var.kv, walletId, now) : null,
+    dashboard: walletId
+      ? await ownerDashboard(c.var.kv, walletId, now, c.var.leases)
+      : null,
     today: new Date(now).toISOString().slice(0, 10),
   };
 }

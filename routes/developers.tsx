@@ -25,7 +25,7 @@ export async function load(c: Context<Env>): Promise<Data> {
     now,
   );
   return walletId
-    ? { apps: await developerApps(c.var.kv, walletId, now) }
+    ? { apps: await developerApps(c.var.kv, walletId, now, c.var.leases) }
     : null;
 }
 

@@ -27,6 +27,8 @@ export interface Config {
   upstreamIdleTimeoutMs: number;
   /** How long a hold lives before its expiry settles it at the bound. */
   holdTtlMs: number;
+  /** How long a budget lease may sit unused before it goes back to the ledger. */
+  leaseIdleMs: number;
   /** Requests per minute one app may send through the proxy (its bucket's size). */
   appRequestsPerMinute: number;
   /** Requests per minute one connection or grant may use. */
@@ -104,6 +106,13 @@ export function loadConfig(
       15 * 60_000,
       100,
       24 * 3_600_000,
+    ),
+    leaseIdleMs: integer(
+      env,
+      "WATTFARE_LEASE_IDLE_MS",
+      30_000,
+      0,
+      3_600_000,
     ),
     appRequestsPerMinute: integer(
       env,

@@ -74,6 +74,7 @@ export async function startService(
   const ledger = new Ledger(kv, {
     clock,
     holdTtlMs: config.holdTtlMs,
+    leaseIdleMs: config.leaseIdleMs,
     metrics,
     // Alerts run beside the request, never in its way.
     onSettled: (settled) => pending.track(alertOn(kv, webhooks, settled)),

@@ -36,7 +36,12 @@ export function dashboardApi(): Hono<Env> {
 
   api.get("/connections", async (c) => {
     const walletId = await signedInWallet(c);
-    const dashboard = await ownerDashboard(c.var.kv, walletId, c.var.clock());
+    const dashboard = await ownerDashboard(
+      c.var.kv,
+      walletId,
+      c.var.clock(),
+      c.var.leases,
+    );
     if (!dashboard) {
       throw new WattfareError("invalid_session", "This wallet is gone.");
     }

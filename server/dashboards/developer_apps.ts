@@ -1,3 +1,4 @@
+import type { LeaseView } from "../connections/status.ts";
 import type { Mode } from "../../sdk/secret_key.ts";
 import {
   type AppRecord,
@@ -41,9 +42,12 @@ export async function developerApps(
   kv: Deno.Kv,
   walletId: string,
   now: number,
+  leases?: LeaseView,
 ): Promise<DeveloperAppView[]> {
   const apps = await appsOwnedBy(kv, walletId);
-  return await Promise.all(apps.map((app) => developerApp(kv, app, now)));
+  return await Promise.all(
+    apps.map((app) => developerApp(kv, app, now, leases)),
+  );
 }
 
 /** One app's view (the app's ownership is the caller's to check). */
@@ -51,6 +55,7 @@ export async function developerApp(
   kv: Deno.Kv,
   app: AppRecord,
   now: number,
+  leases?: LeaseView,
 ): Promise<DeveloperAppView> {
   const users: AppUserView[] = [];
   for await (
@@ -58,7 +63,7 @@ export async function developerApp(
       prefix: connectionsOfAppPrefix(app.id),
     })
   ) {
-    const usage = await periodUsage(kv, entry.value, now, false);
+    const usage = await periodUsage(kv, entry.value, now, false, leases);
     users.push({
       userId: entry.value.userId,
       state: entry.value.state,

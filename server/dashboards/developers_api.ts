@@ -45,7 +45,12 @@ export function developersApi(): Hono<Env> {
   api.get("/apps", async (c) => {
     const walletId = await signedInWallet(c);
     return c.json({
-      apps: await developerApps(c.var.kv, walletId, c.var.clock()),
+      apps: await developerApps(
+        c.var.kv,
+        walletId,
+        c.var.clock(),
+        c.var.leases,
+      ),
     });
   });
 
@@ -60,7 +65,7 @@ export function developersApi(): Hono<Env> {
     });
     const app = await ownedApp(c.var.kv, walletId, created.appId);
     return c.json({
-      app: await developerApp(c.var.kv, app, c.var.clock()),
+      app: await developerApp(c.var.kv, app, c.var.clock(), c.var.leases),
       secretKey: created.secretKey,
     }, 201);
   });
@@ -83,7 +88,7 @@ export function developersApi(): Hono<Env> {
     const app = await ownedApp(c.var.kv, walletId, c.req.param("appId"));
     const rotated = await rotateSecret(c.var.kv, app.id);
     return c.json({
-      app: await developerApp(c.var.kv, app, c.var.clock()),
+      app: await developerApp(c.var.kv, app, c.var.clock(), c.var.leases),
       secretKey: rotated!.secretKey,
     });
   });
@@ -102,6 +107,7 @@ export function developersApi(): Hono<Env> {
         c.var.kv,
         await ownedApp(c.var.kv, walletId, app.id),
         c.var.clock(),
+        c.var.leases,
       ),
     });
   });
@@ -116,6 +122,7 @@ export function developersApi(): Hono<Env> {
         c.var.kv,
         await ownedApp(c.var.kv, walletId, app.id),
         c.var.clock(),
+        c.var.leases,
       ),
     });
   });

@@ -1,3 +1,4 @@
+import type { LeaseView } from "../connections/status.ts";
 import type { Mode } from "../../sdk/secret_key.ts";
 import { getApp } from "../apps/apps.ts";
 import { readConnection } from "../connections/connections.ts";
@@ -73,6 +74,7 @@ export async function ownerDashboard(
   kv: Deno.Kv,
   walletId: string,
   now: number,
+  leases?: LeaseView,
 ): Promise<OwnerDashboard | null> {
   const wallet = await getWallet(kv, walletId);
   if (!wallet) return null;
@@ -83,7 +85,7 @@ export async function ownerDashboard(
     // The index outlives a re-approval paid by another wallet: the record decides.
     if (connection?.walletId !== walletId) continue;
     const app = await getApp(kv, appId);
-    const usage = await periodUsage(kv, connection, now, true);
+    const usage = await periodUsage(kv, connection, now, true, leases);
     spentNano += usage.spentNano;
     const cap = connection.capNano;
     const left = cap === null ? null : cap - usage.spentNano - usage.heldNano;

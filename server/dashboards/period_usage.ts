@@ -1,3 +1,4 @@
+import type { LeaseView } from "../connections/status.ts";
 import { usagePrefix } from "../kv/keys.ts";
 import { periodEnd, periodStart } from "../ledger/period.ts";
 import { EMPTY_LEDGER, readLedger } from "../ledger/ledger_record.ts";
@@ -22,9 +23,11 @@ export async function periodUsage(
   connection: Connection,
   now: number,
   withEntries: boolean,
+  leases?: LeaseView,
 ): Promise<PeriodUsage> {
   const { appId, userId, approvedAt } = connection;
   const start = periodStart(approvedAt, now);
+  const unused = await leases?.unusedLeaseNano(appId, userId, start) ?? 0n;
   const ledger = (await readLedger(kv, appId, userId, start)).value ??
     EMPTY_LEDGER;
   const entries: UsageEntry[] = [];
@@ -39,7 +42,7 @@ export async function periodUsage(
     start,
     resetsAt: periodEnd(approvedAt, start),
     spentNano: ledger.spent,
-    heldNano: ledger.held,
+    heldNano: ledger.held - unused,
     entries,
   };
 }

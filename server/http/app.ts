@@ -43,6 +43,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.set("config", deps.config);
     c.set("box", deps.box);
     c.set("webhooks", deps.webhooks);
+    c.set("leases", deps.proxy.ledger);
     c.set("clock", clock);
     await next();
   });

@@ -48,9 +48,6 @@ export interface HoldContext {
   funding: Sealed;
 }
 
-/** How long a lease may sit unused before it goes back to the ledger. */
-const LEASE_IDLE_MS = 1_000;
-
 /**
  * The money path. A connection's requests are admitted against a budget
  * lease: a slice of the remaining budget this process reserved in one
@@ -64,6 +61,7 @@ export class Ledger {
   readonly #kv: Deno.Kv;
   readonly #clock: () => number;
   readonly #holdTtlMs: number;
+  readonly #leaseIdleMs: number;
   readonly #lock = new KeyLock();
   readonly #metrics: Metrics | undefined;
   readonly #onSettled: ((settled: Settled) => void) | undefined;
@@ -83,6 +81,8 @@ export class Ledger {
     options: {
       clock: () => number;
       holdTtlMs: number;
+      /** How long a lease may sit unused before it goes back (default 30 s). */
+      leaseIdleMs?: number;
       metrics?: Metrics;
       /** Told of each committed settlement (for alerts); must not throw. */
       onSettled?: (settled: Settled) => void;
@@ -91,6 +91,7 @@ export class Ledger {
     this.#kv = kv;
     this.#clock = options.clock;
     this.#holdTtlMs = options.holdTtlMs;
+    this.#leaseIdleMs = options.leaseIdleMs ?? 30_000;
     this.#metrics = options.metrics;
     this.#onSettled = options.onSettled;
     this.#writer = new LedgerWriter(kv, {
@@ -171,7 +172,7 @@ export class Ledger {
         }
       }
       if (!admitted) continue;
-      lease.lastUsed = performance.now();
+      lease.noteAdmitted(admitted.sized.boundNano);
       const hold = this.#newHold(now, {
         appId,
         userId,
@@ -538,7 +539,7 @@ export class Ledger {
         this.settle(hold, expiredCharge(hold)).catch(logFailure);
       }
     }
-    const idleSince = performance.now() - LEASE_IDLE_MS;
+    const idleSince = performance.now() - this.#leaseIdleMs;
     for (const lease of [...this.#byId.values()]) {
       if (lease.retired || lease.dead) continue;
       if (lease.drained && lease.lastUsed < idleSince) {

@@ -41,8 +41,6 @@ type Op =
 /** Per lease, what a batch would commit. */
 interface LeaseDraft {
   amount: bigint;
-  /** Bounds admitted in this batch, not yet in the lease's `inFlightNano`. */
-  admitted: bigint;
   release: boolean;
   expiresAt: number;
 }
@@ -189,6 +187,10 @@ export class LedgerWriter {
       const atomic = this.#kv.atomic();
       const after: Array<() => void> = [];
       const closed = new Set<Op>();
+      const claims: Array<[LiveLease, bigint]> = [];
+      const unclaim = () => {
+        for (const [lease, bound] of claims) lease.inFlightNano -= bound;
+      };
       for (const op of open) {
         const { lease } = op;
         if (lease.dead) {
@@ -208,7 +210,6 @@ export class LedgerWriter {
         if (!draft) {
           draft = {
             amount: lease.amountNano,
-            admitted: 0n,
             release: false,
             expiresAt: lease.expiresAt,
           };
@@ -218,7 +219,7 @@ export class LedgerWriter {
           case "grow": {
             const remaining = lease.capNano! - ledger.spent - ledger.held;
             const available = draft.amount - lease.inFlightNano -
-              lease.unsettledNano - draft.admitted;
+              lease.unsettledNano;
             let bound: bigint;
             try {
               bound = op.bound(available + remaining);
@@ -229,21 +230,28 @@ export class LedgerWriter {
             }
             const need = bound - available;
             if (need > 0n) {
-              // Room for about twice what is in flight, so a busy lease
-              // grows rarely; never more than half of what is left beyond
-              // the need, so other processes find budget too.
-              const target = 2n * (lease.inFlightNano + draft.admitted + bound);
+              // Room beyond the need for what is in flight or about a
+              // second of recent traffic, so a busy lease grows about once a
+              // second; never more than half of what is left, so other
+              // processes find budget too.
+              const slack = maxOf(
+                maxOf(lease.inFlightNano, lease.recentNano),
+                2n * bound,
+              );
               const half = remaining / 2n;
-              const extra = maxOf(need, target < half ? target : half);
+              const extra = maxOf(
+                need,
+                need + slack < half ? need + slack : half,
+              );
               ledger.held += extra;
               draft.amount += extra;
             }
-            draft.admitted += bound;
+            // Claimed at once, so requests admitted in memory while the
+            // commit is in flight cannot count on the same budget.
+            lease.inFlightNano += bound;
+            claims.push([lease, bound]);
             connections.set(JSON.stringify(op.connection.key), op.connection);
-            after.push(() => {
-              lease.inFlightNano += bound;
-              op.done.resolve("admitted");
-            });
+            after.push(() => op.done.resolve("admitted"));
             break;
           }
           case "settle": {
@@ -277,7 +285,7 @@ export class LedgerWriter {
             break;
           case "release":
             // A request admitted since the release was asked keeps it.
-            if (!lease.drained || draft.admitted > 0n) {
+            if (!lease.drained || lease.inFlightNano > 0n) {
               after.push(() => op.done.resolve());
               break;
             }
@@ -290,72 +298,87 @@ export class LedgerWriter {
       }
       open = open.filter((op) => !closed.has(op));
       if (!open.length) return;
-
-      for (const [lease, draft] of leases) {
-        if (lease.capNano === null) continue;
-        const key = leaseKey(lease.id);
-        const check = { key, versionstamp: lease.versionstamp };
-        if (draft.release) {
-          if (lease.versionstamp !== null) atomic.check(check).delete(key);
-          continue;
-        }
-        if (draft.expiresAt - now < this.#leaseTtlMs / 2) {
-          draft.expiresAt = now + this.#leaseTtlMs;
-        }
-        atomic.check(check).set(
-          key,
-          lease.record(draft.amount, draft.expiresAt),
-        );
-        if (lease.versionstamp === null) {
-          atomic.enqueue(
-            {
-              kind: "lease_expiry",
-              leaseId: lease.id,
-            } satisfies LeaseExpiryMessage,
-            { delay: this.#leaseTtlMs },
-          );
-        }
-      }
-      for (const ledger of ledgers.values()) {
-        atomic.check(ledger.read).set(
-          ledger.read.key,
-          { spent: ledger.spent, held: ledger.held } satisfies LedgerRecord,
-        );
-      }
-      for (const connection of connections.values()) atomic.check(connection);
-
-      const result = await atomic.commit();
-      if (result.ok) {
-        for (const [id, ledger] of ledgers) {
-          this.#ledgers.set(id, {
-            key: ledger.read.key,
-            value: { spent: ledger.spent, held: ledger.held },
-            versionstamp: result.versionstamp,
-          });
-        }
-        for (const [lease, draft] of leases) {
-          const ledger = ledgers.get(ledgerId(lease))!;
-          lease.amountNano = draft.amount;
-          lease.expiresAt = draft.expiresAt;
-          lease.knownRemainingNano = lease.capNano === null
-            ? null
-            : lease.capNano - ledger.spent - ledger.held;
-          if (draft.release) {
-            lease.dead = true;
-            lease.versionstamp = null;
-            this.#ledgers.delete(ledgerId(lease));
-          } else if (lease.capNano !== null) {
-            lease.versionstamp = result.versionstamp;
-          }
-        }
-        for (const apply of after) apply();
+      try {
+        await this.#write(atomic, now, ledgers, leases, connections, after);
         return;
+      } catch (error) {
+        unclaim();
+        if (!(error instanceof Conflict)) throw error;
       }
       this.#metrics?.count("wattfare_kv_commit_retries_total", {
         op: "ledger",
       });
       open = await this.#afterConflict(open, ledgers.keys());
     }
+  }
+
+  /** Adds the drafts to `atomic` and commits it; throws `Conflict` when a check fails. */
+  async #write(
+    atomic: Deno.AtomicOperation,
+    now: number,
+    ledgers: Map<string, LedgerDraft>,
+    leases: Map<LiveLease, LeaseDraft>,
+    connections: Map<string, Deno.KvEntry<unknown>>,
+    after: Array<() => void>,
+  ): Promise<void> {
+    for (const [lease, draft] of leases) {
+      if (lease.capNano === null) continue;
+      const key = leaseKey(lease.id);
+      const check = { key, versionstamp: lease.versionstamp };
+      if (draft.release) {
+        if (lease.versionstamp !== null) atomic.check(check).delete(key);
+        continue;
+      }
+      if (draft.expiresAt - now < this.#leaseTtlMs / 2) {
+        draft.expiresAt = now + this.#leaseTtlMs;
+      }
+      atomic.check(check).set(
+        key,
+        lease.record(draft.amount, draft.expiresAt),
+      );
+      if (lease.versionstamp === null) {
+        atomic.enqueue(
+          {
+            kind: "lease_expiry",
+            leaseId: lease.id,
+          } satisfies LeaseExpiryMessage,
+          { delay: this.#leaseTtlMs },
+        );
+      }
+    }
+    for (const ledger of ledgers.values()) {
+      atomic.check(ledger.read).set(
+        ledger.read.key,
+        { spent: ledger.spent, held: ledger.held } satisfies LedgerRecord,
+      );
+    }
+    for (const connection of connections.values()) atomic.check(connection);
+
+    const result = await atomic.commit();
+    if (!result.ok) throw new Conflict();
+    for (const [id, ledger] of ledgers) {
+      this.#ledgers.set(id, {
+        key: ledger.read.key,
+        value: { spent: ledger.spent, held: ledger.held },
+        versionstamp: result.versionstamp,
+      });
+    }
+    for (const [lease, draft] of leases) {
+      const ledger = ledgers.get(ledgerId(lease))!;
+      lease.amountNano = draft.amount;
+      lease.expiresAt = draft.expiresAt;
+      lease.knownRemainingNano = lease.capNano === null
+        ? null
+        : lease.capNano - ledger.spent - ledger.held;
+      if (draft.release) {
+        lease.dead = true;
+        lease.versionstamp = null;
+        this.#ledgers.delete(ledgerId(lease));
+      } else if (lease.capNano !== null) {
+        lease.versionstamp = result.versionstamp;
+      }
+    }
+    for (const apply of after) apply();
   }
 
   /** Reads the ledgers this process has no committed view of. */
@@ -385,8 +408,10 @@ export class LedgerWriter {
   async #afterConflict(ops: Op[], ledgerIds: Iterable<string>): Promise<Op[]> {
     for (const id of ledgerIds) this.#ledgers.delete(id);
     const leases = new Set(ops.map((op) => op.lease));
-    await Promise.all(
-      [...leases].filter((lease) => lease.versionstamp !== null).map(
+    const changed = new Set<Op>();
+    await Promise.all([
+      this.#readUnknownLedgers(ops),
+      ...[...leases].filter((lease) => lease.versionstamp !== null).map(
         async (lease) => {
           const stored = await this.#kv.get(leaseKey(lease.id));
           if (stored.versionstamp !== lease.versionstamp) {
@@ -395,19 +420,16 @@ export class LedgerWriter {
           }
         },
       ),
-    );
-    const still: Op[] = [];
-    for (const op of ops) {
-      if (op.kind === "grow") {
+      ...ops.map(async (op) => {
+        if (op.kind !== "grow") return;
         const now = await this.#kv.get(op.connection.key);
-        if (now.versionstamp !== op.connection.versionstamp) {
-          op.done.resolve("retry");
-          continue;
-        }
-      }
-      still.push(op);
+        if (now.versionstamp !== op.connection.versionstamp) changed.add(op);
+      }),
+    ]);
+    for (const op of changed) {
+      if (op.kind === "grow") op.done.resolve("retry");
     }
-    return still;
+    return ops.filter((op) => !changed.has(op));
   }
 
   /** An op on a lease another process expired: its requests were charged. */
@@ -426,6 +448,9 @@ export class LedgerWriter {
     }
   }
 }
+
+/** A versionstamp check failed: another process wrote first. */
+class Conflict extends Error {}
 
 function ledgerId(lease: LiveLease): string {
   return JSON.stringify([lease.appId, lease.userId, lease.period]);

@@ -37,6 +37,8 @@ export class LiveLease {
   upkeepQueued = false;
   /** `performance.now()` of the last admission or settlement, for idle release. */
   lastUsed = performance.now();
+  /** Bounds admitted in the current and the previous second, to size growth. */
+  #window = { start: 0, current: 0n, previous: 0n };
 
   constructor(
     fields: {
@@ -56,6 +58,28 @@ export class LiveLease {
     this.capNano = fields.capNano;
     this.connectionVersionstamp = fields.connectionVersionstamp;
     this.createdAt = fields.createdAt;
+  }
+
+  /** Counts an admitted request's bound towards the lease's recent traffic. */
+  noteAdmitted(boundNano: bigint): void {
+    const now = performance.now();
+    this.#roll(now);
+    this.#window.current += boundNano;
+    this.lastUsed = now;
+  }
+
+  /** Bounds admitted over about the last second. */
+  get recentNano(): bigint {
+    this.#roll(performance.now());
+    return this.#window.current + this.#window.previous;
+  }
+
+  #roll(now: number): void {
+    const window = this.#window;
+    if (now - window.start < 1_000) return;
+    window.previous = now - window.start < 2_000 ? window.current : 0n;
+    window.current = 0n;
+    window.start = now;
   }
 
   /** What new requests may still take without a commit. */

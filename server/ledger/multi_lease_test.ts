@@ -34,6 +34,27 @@ Deno.test("two instances leasing from one connection never overspend it together
       user,
     );
 
+    const chat = (service: typeof first, i: number, stream: boolean) =>
+      service.fetch("/api/v1/chat/completions", {
+        method: "POST",
+        headers: chatHeaders(app.secretKey, user),
+        body: JSON.stringify({
+          model: "openai/gpt-4o-mini",
+          messages: [{ role: "user", content: `request ${i}` }],
+          stream,
+          max_tokens: 20 + (i % 30),
+          sandbox: { completionTokens: 5 + (i % 50), latencyMs: i % 4 },
+        }),
+      });
+    // One request each first, so both instances hold a lease when the
+    // burst comes (in a burst the instance whose commits land first may
+    // take most of a tight budget; that is fair enough, but not this test).
+    for (const service of [first, second]) {
+      const warm = await chat(service, 0, false);
+      assert.equal(warm.status, 200);
+      await warm.body?.cancel();
+    }
+
     let sampling = true;
     let samples = 0;
     const sampler = (async () => {
@@ -52,17 +73,7 @@ Deno.test("two instances leasing from one connection never overspend it together
       Array.from({ length: REQUESTS }, async (_, i) => {
         const service = i % 2 ? second : first;
         await new Promise((resolve) => setTimeout(resolve, (i * 7) % 120));
-        const response = await service.fetch("/api/v1/chat/completions", {
-          method: "POST",
-          headers: chatHeaders(app.secretKey, user),
-          body: JSON.stringify({
-            model: "openai/gpt-4o-mini",
-            messages: [{ role: "user", content: `request ${i}` }],
-            stream: i % 3 === 0,
-            max_tokens: 20 + (i % 30),
-            sandbox: { completionTokens: 5 + (i % 50), latencyMs: i % 4 },
-          }),
-        });
+        const response = await chat(service, i, i % 3 === 0);
         const text = await response.text();
         return {
           instance: i % 2,
@@ -96,10 +107,11 @@ Deno.test("two instances leasing from one connection never overspend it together
     assert.equal(view.openLeases.length, 0);
     assert.equal(view.entriesSum, view.spent, "Σ usage entries = spent");
     assert.equal(view.spent, billed.costNano, "spent = Σ the sandbox billed");
-    assert.equal(billed.requests, served.length);
-    assert.deepEqual(
-      new Set(view.entries.map((e) => e.requestId)),
-      new Set(served.map((r) => r.requestId)),
+    assert.equal(billed.requests, served.length + 2);
+    assert.equal(view.entries.length, served.length + 2);
+    const entryIds = new Set(view.entries.map((e) => e.requestId));
+    assert.ok(
+      served.every((r) => entryIds.has(r.requestId!)),
       "one usage entry per served request",
     );
     assert.ok(samples > 0);
