@@ -6,6 +6,7 @@ import { SEALED_FIELDS } from "./crypto/sealed_fields.ts";
 import { createApp } from "./http/app.ts";
 import { openKv } from "./kv/open_kv.ts";
 import { Ledger } from "./ledger/ledger.ts";
+import { LineWriter } from "./observability/line_writer.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { RateLimiter } from "./ratelimit/rate_limiter.ts";
 import { Webhooks } from "./webhooks/webhooks.ts";
@@ -68,8 +69,9 @@ export async function startService(
     "wattfare_upstream_seconds",
     "Time until the upstream's response headers.",
   );
+  const lines = options.log || options.quiet ? undefined : new LineWriter();
   const log = options.log ??
-    (options.quiet ? null : (line: string) => console.log(line));
+    (lines ? (line: string) => lines.write(line) : null);
   const webhooks = new Webhooks(kv, { clock, metrics, log });
   const ledger = new Ledger(kv, {
     clock,
@@ -167,6 +169,7 @@ export async function startService(
       await pending.idle();
       await ledger.close();
       await rateLimiter.close();
+      lines?.flush();
       // A shared store's queue listener ends when its owner closes it.
       if (!options.kv) {
         kv.close();

@@ -6,6 +6,7 @@ import {
 } from "../kv/keys.ts";
 import { randomHex, randomId } from "../crypto/random.ts";
 import { sha256Hex } from "../crypto/digest.ts";
+import { forgetApp } from "./app_cache.ts";
 import { deriveSigningKey } from "../../sdk/session_token.ts";
 import type { Mode } from "../../sdk/secret_key.ts";
 
@@ -98,6 +99,7 @@ export async function rotateSecret(
     const result = await kv.atomic().check(entry).set(appKey(appId), record)
       .commit();
     if (result.ok) {
+      forgetApp(kv, appId);
       return { ...summarize(record), secretKey: secretKeyOf(record, secret) };
     }
   }
@@ -119,7 +121,10 @@ export async function updateOrigins(
     const record = { ...entry.value, origins: normalized };
     const result = await kv.atomic().check(entry).set(appKey(appId), record)
       .commit();
-    if (result.ok) return summarize(record);
+    if (result.ok) {
+      forgetApp(kv, appId);
+      return summarize(record);
+    }
   }
 }
 
@@ -135,7 +140,10 @@ export async function setRateLimits(
     const record = { ...entry.value, rateLimits };
     const result = await kv.atomic().check(entry).set(appKey(appId), record)
       .commit();
-    if (result.ok) return record;
+    if (result.ok) {
+      forgetApp(kv, appId);
+      return record;
+    }
   }
 }
 

@@ -1,3 +1,10 @@
+import { createHash } from "node:crypto";
+
+/** SHA-256 of a UTF-8 string, as lowercase hex, without leaving the thread (for hot paths). */
+export function sha256HexSync(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
 /** SHA-256 of a UTF-8 string, as lowercase hex. */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest(

@@ -7,6 +7,10 @@ export interface Sealed {
   data: Uint8Array;
 }
 
+/** How long an opened secret stays in memory, and how many at most. */
+const OPENED_TTL_MS = 60_000;
+const OPENED_MAX = 10_000;
+
 /**
  * Encrypts secrets at rest (funding keys) under the master key. Keys are
  * named by a key id, so sealed values say which master key opens them and
@@ -15,6 +19,12 @@ export interface Sealed {
 export class SecretBox {
   readonly #keys: Map<string, CryptoKey>;
   readonly #currentKid: string;
+  /**
+   * Secrets opened in the last minute, by their exact ciphertext: a busy
+   * connection's key is decrypted once a minute instead of per request, and
+   * a re-sealed or replaced key is a new ciphertext, so never served stale.
+   */
+  readonly #opened = new Map<string, { plain: string; until: number }>();
 
   private constructor(keys: Map<string, CryptoKey>, currentKid: string) {
     this.#keys = keys;
@@ -60,13 +70,25 @@ export class SecretBox {
 
   /** Decrypts a sealed value; throws if its key is unknown or it was altered. */
   async open(sealed: Sealed): Promise<string> {
+    const id = `${sealed.kid}:${latin1(sealed.iv)}${latin1(sealed.data)}`;
+    const now = performance.now();
+    const hit = this.#opened.get(id);
+    if (hit && hit.until > now) return hit.plain;
     const key = this.#keys.get(sealed.kid);
     if (!key) throw new Error(`no master key with id ${sealed.kid}`);
-    const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: sealed.iv as Uint8Array<ArrayBuffer> },
-      key,
-      sealed.data as Uint8Array<ArrayBuffer>,
+    const plain = new TextDecoder().decode(
+      await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: sealed.iv as Uint8Array<ArrayBuffer> },
+        key,
+        sealed.data as Uint8Array<ArrayBuffer>,
+      ),
     );
-    return new TextDecoder().decode(plain);
+    if (this.#opened.size >= OPENED_MAX) this.#opened.clear();
+    this.#opened.set(id, { plain, until: now + OPENED_TTL_MS });
+    return plain;
   }
+}
+
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
 }

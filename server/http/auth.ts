@@ -1,7 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { parseSecretKey } from "../../sdk/secret_key.ts";
-import { type AppRecord, getApp } from "../apps/apps.ts";
-import { sha256Hex, timingSafeEqual } from "../crypto/digest.ts";
+import type { AppRecord } from "../apps/apps.ts";
+import { cachedApp } from "../apps/app_cache.ts";
+import { sha256HexSync, timingSafeEqual } from "../crypto/digest.ts";
 import { WattfareError } from "../errors.ts";
 import {
   type VerifiedSession,
@@ -95,10 +96,10 @@ async function appFromSecretKey(
   key: string,
 ): Promise<AppRecord> {
   const parts = parseSecretKey(key);
-  const app = parts ? await getApp(kv, parts.appId) : null;
+  const app = parts ? await cachedApp(kv, parts.appId) : null;
   if (
     !parts || !app ||
-    !timingSafeEqual(await sha256Hex(parts.secret), app.secretHash)
+    !timingSafeEqual(sha256HexSync(parts.secret), app.secretHash)
   ) {
     throw new WattfareError(
       "invalid_api_key",

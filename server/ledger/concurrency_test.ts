@@ -64,11 +64,14 @@ for (const seed of [1, 7, 42]) {
           },
         };
         // Most ask for a limit. The few that do not are sized to the whole
-        // remaining budget (the model's worst case), so they briefly hold it all.
-        if (random() < 0.97) body.max_tokens = 20 + Math.floor(random() * 40);
+        // remaining budget (the model's worst case), so they briefly hold it
+        // all; they come after the first burst, which they would otherwise
+        // refuse almost entirely.
+        const limited = random() < 0.97;
+        if (limited) body.max_tokens = 20 + Math.floor(random() * 40);
         // Half arrive in one burst; half spread out, so holds and
         // settlements interleave.
-        if (random() < 0.5) {
+        if (random() < 0.5 || !limited) {
           await new Promise((resolve) => setTimeout(resolve, random() * 150));
         }
         const response = await service.fetch("/api/v1/chat/completions", {
