@@ -5,8 +5,14 @@
  */
 export class LineWriter {
   readonly #encoder = new TextEncoder();
+  readonly #out: { writeSync(bytes: Uint8Array): number };
   #lines: string[] = [];
   #scheduled = false;
+
+  /** Writes to `out` (default: stdout). */
+  constructor(out: { writeSync(bytes: Uint8Array): number } = Deno.stdout) {
+    this.#out = out;
+  }
 
   /** Queues one line (without its newline). */
   write(line: string): void {
@@ -23,6 +29,6 @@ export class LineWriter {
     if (!this.#lines.length) return;
     let bytes = this.#encoder.encode(this.#lines.join("\n") + "\n");
     this.#lines = [];
-    while (bytes.length) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+    while (bytes.length) bytes = bytes.subarray(this.#out.writeSync(bytes));
   }
 }
