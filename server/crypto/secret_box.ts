@@ -20,7 +20,7 @@ export class SecretBox {
   readonly #keys: Map<string, CryptoKey>;
   readonly #currentKid: string;
   /**
-   * Secrets opened in the last minute, by their exact ciphertext: a busy
+   * Secrets opened in the last minute, by their ciphertext: a busy
    * connection's key is decrypted once a minute instead of per request, and
    * a re-sealed or replaced key is a new ciphertext, so never served stale.
    */
@@ -70,7 +70,8 @@ export class SecretBox {
 
   /** Decrypts a sealed value; throws if its key is unknown or it was altered. */
   async open(sealed: Sealed): Promise<string> {
-    const id = `${sealed.kid}:${latin1(sealed.iv)}${latin1(sealed.data)}`;
+    // A fresh random IV per seal names the ciphertext.
+    const id = `${sealed.kid}:${sealed.data.length}:${latin1(sealed.iv)}`;
     const now = performance.now();
     const hit = this.#opened.get(id);
     if (hit && hit.until > now) return hit.plain;

@@ -133,12 +133,13 @@ export class Ledger {
     userId: string,
     model: string,
     size: (context: HoldContext) => T,
+    /** The connection, if the caller started reading it earlier (see `readConnection`). */
+    read?: Promise<Deno.KvEntryMaybe<Connection>>,
   ): Promise<{ hold: Hold; sized: T; context: HoldContext }> {
     while (true) {
+      const entry = await (read ?? this.readConnection(appId, userId));
+      read = undefined;
       const now = this.#clock();
-      const entry = await this.#kv.get<Connection>(
-        connectionKey(appId, userId),
-      );
       const connection = activeConnection(entry.value);
       const period = periodStart(connection.approvedAt, now);
       const lease = this.#leaseFor(
@@ -186,6 +187,17 @@ export class Ledger {
       this.#tickSoon();
       return { hold, ...admitted };
     }
+  }
+
+  /**
+   * Reads a connection for `placeHold`. A caller may start this as soon as
+   * it knows the user, so the read overlaps its other work.
+   */
+  readConnection(
+    appId: string,
+    userId: string,
+  ): Promise<Deno.KvEntryMaybe<Connection>> {
+    return this.#kv.get<Connection>(connectionKey(appId, userId));
   }
 
   #admitUncapped<T extends { boundNano: bigint }>(

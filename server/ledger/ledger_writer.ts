@@ -69,8 +69,14 @@ export class LedgerWriter {
   readonly #leaseTtlMs: number;
   readonly #metrics: Metrics | undefined;
   readonly #onSettled: (settled: SettledEntry) => void;
+  /** How long settlements wait for company before committing. */
+  readonly #settleDelayMs: number;
   #queue: Op[] = [];
   #draining: Promise<void> | null = null;
+  /** Grows queued: a request waits on each, so they commit at once. */
+  #grows = 0;
+  /** Ends the wait for company early (a grow arrived). */
+  #wake: (() => void) | null = null;
   /** Ledgers as this process last committed or read them, by key. */
   readonly #ledgers = new Map<string, Deno.KvEntryMaybe<LedgerRecord>>();
 
@@ -79,10 +85,17 @@ export class LedgerWriter {
     options: {
       clock: () => number;
       leaseTtlMs: number;
+      /**
+       * How long a settlement may wait for others to share its commit
+       * (default 2 ms); nobody waits on it, and fewer commits leave the
+       * store free for the reads requests do wait on.
+       */
+      settleDelayMs?: number;
       metrics?: Metrics;
       onSettled: (settled: SettledEntry) => void;
     },
   ) {
+    this.#settleDelayMs = options.settleDelayMs ?? 2;
     this.#kv = kv;
     this.#clock = options.clock;
     this.#leaseTtlMs = options.leaseTtlMs;
@@ -142,8 +155,26 @@ export class LedgerWriter {
 
   #push<T>(make: (done: Deferred<T>) => Op): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push(make({ resolve, reject } as Deferred<T>));
+      const op = make({ resolve, reject } as Deferred<T>);
+      this.#queue.push(op);
+      if (op.kind === "grow") {
+        this.#grows++;
+        this.#wake?.();
+      }
       this.#draining ??= this.#drain();
+    });
+  }
+
+  /** Waits `settleDelayMs`, or less if a grow arrives. */
+  #gather(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.#settleDelayMs);
+      this.#wake = done;
     });
   }
 
@@ -151,7 +182,9 @@ export class LedgerWriter {
     // Ops queued in the same turn of the event loop join the first batch.
     await Promise.resolve();
     while (this.#queue.length) {
+      if (this.#grows === 0 && this.#settleDelayMs > 0) await this.#gather();
       const batch = this.#takeBatch();
+      for (const op of batch) if (op.kind === "grow") this.#grows--;
       try {
         await this.#commit(batch);
       } catch (error) {

@@ -93,6 +93,8 @@ Deno.test("/metrics counts requests by route and status in Prometheus format", a
   });
   await chat.body?.cancel();
   await (await service.fetch("/nope")).body?.cancel();
+  // The settlement commits just after the response.
+  await service.settled();
   const response = await service.fetch("/metrics");
   assert.match(
     response.headers.get("content-type")!,

@@ -60,6 +60,11 @@ export function chatCompletions(deps: ProxyDeps) {
   return async (c: Context<Env>): Promise<Response> => {
     const app = c.var.caller.app;
     const target = await requestTarget(c);
+    // Started now, the connection's read overlaps reading the body.
+    let connection = target.kind === "user"
+      ? deps.ledger.readConnection(app.id, target.userId)
+      : undefined;
+    connection?.catch(() => {});
     const request = await readJson(c, chatRequestSchema);
     // Rate limits come before any hold: a refused request holds nothing.
     const anomaly = await deps.rateLimiter.take([
@@ -81,13 +86,21 @@ export function chatCompletions(deps: ProxyDeps) {
     ]);
     if (anomaly && target.kind === "user") {
       await pauseForAnomaly(c.var.kv, app.id, target.userId, c.var.clock());
+      // The read before the pause is stale: read it again.
+      connection = undefined;
     }
     const price = await deps.priceBooks[app.mode].price(request.model);
     const promptTokens = promptBoundTokens(request);
     const fit = ({ remainingNano }: HoldContext) =>
       sizeHold(price, promptTokens, requestedMaxTokens(request), remainingNano);
     const { hold, sized: size, context } = target.kind === "user"
-      ? await deps.ledger.placeHold(app.id, target.userId, request.model, fit)
+      ? await deps.ledger.placeHold(
+        app.id,
+        target.userId,
+        request.model,
+        fit,
+        connection,
+      )
       : await deps.ledger.placeGrantHold(
         app.id,
         target.grantId,
