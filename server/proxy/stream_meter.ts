@@ -30,10 +30,17 @@ export interface MeterSnapshot {
   errored: boolean;
 }
 
-/** A pass-through stream and a running reading of what went through it. */
+/** A running reading of a stream's bytes, fed directly or through `stream`. */
 export interface StreamMeter {
-  /** Pass-through: every input chunk is enqueued unchanged, immediately, same Uint8Array boundaries. */
+  /**
+   * Pass-through: every input chunk is enqueued unchanged, immediately, same
+   * Uint8Array boundaries. Created on first use; use it or `feed`, not both.
+   */
   readonly stream: TransformStream<Uint8Array, Uint8Array>;
+  /** Looks at the next chunk of the stream (the caller passes it on). */
+  feed(chunk: Uint8Array): void;
+  /** The stream ended cleanly: ends an event left without its blank line. */
+  end(): void;
   /** What has been seen so far (callable at any time, also after cancel/error). */
   snapshot(): MeterSnapshot;
 }
@@ -58,19 +65,28 @@ export function createStreamMeter(): StreamMeter {
   const parser = createParser({
     onEvent: (event) => meterEvent(seen, event.data),
   });
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      controller.enqueue(chunk);
-      seen.bytesSeen += chunk.byteLength;
-      parser.feed(decoder.decode(chunk, { stream: true }));
+  const feed = (chunk: Uint8Array) => {
+    seen.bytesSeen += chunk.byteLength;
+    parser.feed(decoder.decode(chunk, { stream: true }));
+  };
+  // An upstream that closes without the last blank line still reported
+  // what it sent; end that event so a final usage in it counts.
+  const end = () => parser.feed(`${decoder.decode()}\n\n`);
+  let stream: TransformStream<Uint8Array, Uint8Array> | undefined;
+  return {
+    get stream() {
+      return stream ??= new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          controller.enqueue(chunk);
+          feed(chunk);
+        },
+        flush: end,
+      });
     },
-    flush() {
-      // An upstream that closes without the last blank line still reported
-      // what it sent; end that event so a final usage in it counts.
-      parser.feed(`${decoder.decode()}\n\n`);
-    },
-  });
-  return { stream, snapshot: () => ({ ...seen }) };
+    feed,
+    end,
+    snapshot: () => ({ ...seen }),
+  };
 }
 
 /** Updates `seen` with one SSE data payload. */
