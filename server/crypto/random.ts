@@ -9,5 +9,7 @@ const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 /** A random identifier of `length` characters from a 32-letter alphabet (5 bits each). */
 export function randomId(length: number): string {
   const buf = crypto.getRandomValues(new Uint8Array(length));
-  return Array.from(buf, (b) => ALPHABET[b & 31]).join("");
+  let id = "";
+  for (const b of buf) id += ALPHABET[b & 31];
+  return id;
 }

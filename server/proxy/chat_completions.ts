@@ -18,7 +18,7 @@ import {
 import { type HoldSize, sizeHold } from "./hold_size.ts";
 import type { ModelPrice, PriceBook } from "./price_book.ts";
 import { createStreamMeter } from "./stream_meter.ts";
-import { IdleWatch, readWithin, UpstreamIdleError } from "./read_within.ts";
+import { IdleWatch, UpstreamIdleError } from "./idle_watch.ts";
 import type { Upstream } from "./upstream.ts";
 import { parseCompletionUsage, type Usage } from "./usage.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -269,17 +269,27 @@ async function settleWhole(
 async function readText(response: Response, idleMs: number): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
+  let idleError: UpstreamIdleError | undefined;
+  const idle = new IdleWatch(idleMs, (error) => {
+    idleError = error;
+    reader.cancel(error).catch(() => {});
+  });
   const decoder = new TextDecoder();
   let text = "";
   try {
     while (true) {
-      const { done, value } = await readWithin(reader, idleMs);
+      idle.waiting();
+      const { done, value } = await reader.read();
+      idle.received();
+      if (idleError) throw idleError;
       if (done) return text + decoder.decode();
       text += decoder.decode(value, { stream: true });
     }
   } catch (error) {
     await reader.cancel(error).catch(() => {});
     throw error;
+  } finally {
+    idle.stop();
   }
 }
 

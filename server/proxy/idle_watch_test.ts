@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IdleWatch, UpstreamIdleError } from "./read_within.ts";
+import { IdleWatch, UpstreamIdleError } from "./idle_watch.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -43,14 +43,61 @@ const json = JSON as JSON & {
  * @throws {SyntaxError} as `JSON.parse` does.
  */
 export function parseJsonExactCost(text: string): unknown {
-  return JSON.parse(
-    text,
-    (key: string, value: unknown, context?: ReviverContext) =>
-      key === "cost" && typeof value === "number" &&
-        context?.source !== undefined
-        ? json.rawJSON(context.source)
-        : value,
-  );
+  // The reviver makes V8 call back into JS for every value; most texts can
+  // take the native parse: when every numeric `cost` in the text is written
+  // the same way, those digits are the cost wherever it is.
+  const digits = costDigits(text);
+  if (digits === null) return JSON.parse(text, exactCost);
+  const parsed = JSON.parse(text);
+  if (digits !== "") replaceCosts(parsed, json.rawJSON(digits));
+  return parsed;
+}
+
+function exactCost(
+  key: string,
+  value: unknown,
+  context?: ReviverContext,
+): unknown {
+  return key === "cost" && typeof value === "number" &&
+      context?.source !== undefined
+    ? json.rawJSON(context.source)
+    : value;
+}
+
+// A member named `cost` with a number value. Quotes inside JSON strings are
+// escaped, so this never matches text within a string.
+const COST_MEMBER =
+  /"cost"[ \t\n\r]*:[ \t\n\r]*(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)/g;
+
+/**
+ * The source digits of every numeric `cost` in `text`: `""` when there is
+ * none, the digits when all are written alike, `null` when they differ.
+ */
+function costDigits(text: string): string | null {
+  if (!text.includes('"cost"')) return "";
+  let digits = "";
+  for (const match of text.matchAll(COST_MEMBER)) {
+    if (digits !== "" && match[1] !== digits) return null;
+    digits = match[1];
+  }
+  return digits;
+}
+
+/** Puts `cost` in place of every numeric member named `cost` in `value`. */
+function replaceCosts(value: unknown, cost: RawJsonNumber): void {
+  if (typeof value !== "object" || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) replaceCosts(item, cost);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (key === "cost" && typeof record[key] === "number") {
+      record[key] = cost;
+    } else {
+      replaceCosts(record[key], cost);
+    }
+  }
 }
 
 /**

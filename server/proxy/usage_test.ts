@@ -99,6 +99,25 @@ Deno.test("parseJsonExactCost keeps cost as source text and nothing else", () =>
   assert.throws(() => parseJsonExactCost("{"), SyntaxError);
 });
 
+Deno.test("parseJsonExactCost reads every cost written alike, and never text inside strings", () => {
+  const text =
+    '{"note":"a \\"cost\\": 9 in prose","usage":{"cost" :\n0.000012345678901234567},' +
+    '"choices":[{"cost":0.000012345678901234567}]}';
+  const parsed = parseJsonExactCost(text);
+  assert.ok(isRecord(parsed) && isRecord(parsed.usage));
+  assert.equal(parsed.note, 'a "cost": 9 in prose');
+  assert.equal(JSON.stringify(parsed), text.replace(" :\n", ":"));
+  assert.equal(
+    usageFrom({ prompt_tokens: 1, completion_tokens: 1, ...parsed.usage })
+      ?.costNano,
+    12_346n,
+  );
+  assert.equal(
+    JSON.stringify(parseJsonExactCost('{"a":[1,{"b":2}]}')),
+    '{"a":[1,{"b":2}]}',
+  );
+});
+
 Deno.test("usageFrom refuses a cost that went through a float", () => {
   const floatParsed = JSON.parse(body("0.0000123"));
   assert.equal(usageFrom(floatParsed.usage), null);

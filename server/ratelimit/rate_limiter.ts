@@ -18,7 +18,7 @@ interface Limit {
 
 /** Options of a `RateLimiter`. */
 export interface RateLimiterOptions {
-  /** How often buckets used here are merged into KV, in ms (default 250). */
+  /** How often buckets used here are merged into KV, in ms (default 1,000). */
   syncIntervalMs?: number;
   /**
    * Receives a failed background sync or read (the request path never sees
@@ -34,6 +34,8 @@ const KEYS_PER_READ = 10;
 const BUCKETS_PER_COMMIT = 100;
 /** Conflicts with other instances before a merge waits for the next sync. */
 const MAX_CONFLICTS = 10;
+/** Sync intervals a bucket may go unmerged before it reads others' use again. */
+const RESEED_SYNC_INTERVALS = 10;
 /** How often (clock ms) a sync looks for buckets to forget. */
 const SWEEP_EVERY_MS = 5_000;
 
@@ -47,12 +49,12 @@ const SWEEP_EVERY_MS = 5_000;
  * use, each used bucket is merged into its stored copy: read it, refill it to
  * now, subtract what this process took since its last merge, add its burst
  * attempts, commit (checked, retried on conflict), and adopt the result here.
- * A bucket new here (or quiet for a sync interval) reads the stored copy in
+ * A bucket new here (or quiet for ten sync intervals) reads the stored copy in
  * the background and adopts it, keeping what it took meanwhile.
  *
  * Across instances a limit can be overshot by what the others took and have
- * not merged yet, at most one sync interval of each other instance's use,
- * plus what a bucket new here admits before its first read returns (at most
+ * not merged yet: one sync interval of each other instance's use for a
+ * bucket in use here (ten for one that was quiet here), plus what a bucket new here admits before its first read returns (at most
  * its capacity; in practice the requests of one KV read). Since the merged
  * level may go below zero, such an overshoot is paid back: every instance
  * refuses until the shared bucket has refilled. Burst detection is exact within
@@ -83,7 +85,7 @@ export class RateLimiter {
   ) {
     this.#kv = kv;
     this.#clock = clock;
-    this.#syncIntervalMs = options.syncIntervalMs ?? 250;
+    this.#syncIntervalMs = options.syncIntervalMs ?? 1_000;
     this.#onError = options.onError ??
       ((error) => console.error("rate limit sync failed:", error));
   }
@@ -154,8 +156,12 @@ export class RateLimiter {
     bucket.burst = limit.burst;
     bucket.refill(now);
     // New here, or quiet long enough that others' use may be missing: read
-    // the stored copy beside the request rather than in its way.
-    if (!this.#dirty.has(id) && now - bucket.syncedAt >= this.#syncIntervalMs) {
+    // the stored copy beside the request rather than in its way. (A bucket
+    // in steady use learns others' use from its own merges.)
+    if (
+      !this.#dirty.has(id) &&
+      now - bucket.syncedAt >= RESEED_SYNC_INTERVALS * this.#syncIntervalMs
+    ) {
       this.#unseeded.add(id);
       this.#queueSeed();
     }

@@ -4,30 +4,8 @@ export class UpstreamIdleError extends Error {
 }
 
 /**
- * One `reader.read()` that gives up after `ms` of silence: a slow-drip
- * upstream must not hold a request, and its hold, open for ever.
- */
-export async function readWithin<T>(
-  reader: { read(): Promise<ReadableStreamReadResult<T>> },
-  ms: number,
-): Promise<ReadableStreamReadResult<T>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new UpstreamIdleError(`no data from the upstream for ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([reader.read(), idle]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * The idle timeout of a stream read over and over, without a timer or a
+ * The idle timeout of a body read over and over (a slow-drip upstream must
+ * not hold a request, and its hold, open for ever), without a timer or a
  * promise per read: one timer per stream, armed when a read starts waiting
  * and moved on only when it fires early. `onIdle` runs once a read has
  * waited `ms` with nothing received (not while no read is waiting, e.g.
