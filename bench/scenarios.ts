@@ -408,7 +408,9 @@ export const STREAM_TIMING = { chunkDelayMs: 5, completionTokens: 50 };
 export async function streamTimings(
   rig: Rig,
   profile: Profile,
-): Promise<{ direct: StreamFigure; wattfare: StreamFigure }> {
+): Promise<
+  { direct: StreamFigure; wattfare: StreamFigure; warm: StreamFigure }
+> {
   rig.log(
     `streams: ${profile.streamIterations} per path, alternating direct/through`,
   );
@@ -417,7 +419,7 @@ export async function streamTimings(
     { results: Record<string, StreamTiming[]> }
   >(rig, "stream-timing", {
     mode: "timing",
-    targets: [t.direct, t.spread],
+    targets: [t.direct, t.spread, t.hot],
     iterations: profile.streamIterations,
     body: streamBody(
       STREAM_TIMING.chunkDelayMs,
@@ -445,6 +447,7 @@ export async function streamTimings(
   return {
     direct: figure(results.direct),
     wattfare: figure(results.wattfare),
+    warm: figure(results["wattfare-hot"]),
   };
 }
 
