@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Config } from "../config.ts";
 import type { SecretBox } from "../crypto/secret_box.ts";
 import { WattfareError } from "../errors.ts";
+import { bodyLimit } from "./body_limit.ts";
 import type { ProxyDeps } from "../proxy/chat_completions.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { Webhooks } from "../webhooks/webhooks.ts";
@@ -48,18 +48,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     await next();
   });
   app.use("/api/*", apiCors());
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: () => {
-        throw new WattfareError(
-          "payload_too_large",
-          `The request body is over the limit of ${deps.config.maxBodyBytes} bytes.`,
-        );
-      },
-    }),
-  );
+  app.use("*", bodyLimit(deps.config.maxBodyBytes));
 
   app.get("/healthz", async (c) => {
     await c.var.kv.get(["healthz"]);
