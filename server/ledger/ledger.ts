@@ -74,7 +74,8 @@ export class Ledger {
   readonly #holds = new Map<string, { hold: Hold; lease: LiveLease }>();
   /** Connection reads not sent yet, by connection (see `readConnection`). */
   readonly #reads = new Map<string, PendingRead>();
-  #readsScheduled = false;
+  /** `getMany` calls of connection reads not yet answered. */
+  #readsInFlight = 0;
   /** Grant holds this process placed and has not finished. */
   #grantHolds = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -200,10 +201,11 @@ export class Ledger {
     appId: string,
     userId: string,
   ): Promise<Deno.KvEntryMaybe<Connection>> {
-    // Reads asked for in one turn of the event loop go out together when it
-    // ends, one per connection (10 connections a `getMany`): a read is sent
-    // only after every request it serves has asked, so each still sees the
-    // connection as stored after it arrived, at a fraction of the CPU.
+    // A read goes out at once when none is in flight; reads asked for while
+    // one is go out together when it returns, one per connection (10
+    // connections a `getMany`). A read is sent only after every request it
+    // serves has asked, so each still sees the connection as stored after
+    // it arrived; under load, at a fraction of the CPU.
     const id = lockKey(appId, userId);
     return new Promise((resolve, reject) => {
       let read = this.#reads.get(id);
@@ -212,19 +214,17 @@ export class Ledger {
         this.#reads.set(id, read);
       }
       read.waiters.push({ resolve, reject });
-      if (this.#readsScheduled) return;
-      this.#readsScheduled = true;
-      setImmediate(() => this.#sendReads());
+      if (this.#readsInFlight === 0) this.#sendReads();
     });
   }
 
   /** Sends the connection reads asked for since the last call. */
   #sendReads(): void {
-    this.#readsScheduled = false;
     const reads = [...this.#reads.values()];
     this.#reads.clear();
     for (let i = 0; i < reads.length; i += KEYS_PER_READ) {
       const chunk = reads.slice(i, i + KEYS_PER_READ);
+      this.#readsInFlight++;
       this.#kv.getMany<Connection[]>(chunk.map((read) => read.key)).then(
         (entries) =>
           chunk.forEach((read, j) => {
@@ -234,7 +234,9 @@ export class Ledger {
           chunk.forEach((read) => {
             for (const waiter of read.waiters) waiter.reject(error);
           }),
-      );
+      ).finally(() => {
+        if (--this.#readsInFlight === 0 && this.#reads.size) this.#sendReads();
+      });
     }
   }
 
