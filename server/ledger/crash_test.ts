@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../apps/apps.ts";
 import { readLedgerView } from "../testing/ledger_probe.ts";
-import { UNSETTLED_MODEL } from "./ledger.ts";
+import { UNSETTLED_MODEL } from "./expire_lease.ts";
 import { spawnService } from "../testing/spawn_service.ts";
 
 Deno.test("the budget a killed process leased is charged in full after a restart", async () => {

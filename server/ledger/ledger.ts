@@ -1,52 +1,23 @@
 import { WattfareError } from "../errors.ts";
-import {
-  connectionKey,
-  grantKey,
-  grantUsageKey,
-  holdKey,
-  holdsPrefix,
-  leaseKey,
-  leasesPrefix,
-  ledgerKey,
-  usageKey,
-} from "../kv/keys.ts";
+import { holdKey, holdsPrefix, leaseKey, leasesPrefix } from "../kv/keys.ts";
 import type { Connection } from "../connections/connection.ts";
-import type { Grant } from "../grants/grant.ts";
-import type { Sealed } from "../crypto/secret_box.ts";
-import { periodStart } from "./period.ts";
-import { EMPTY_LEDGER, type LedgerRecord } from "./ledger_record.ts";
-import type { Hold, HoldExpiryMessage, UsageEntry } from "./hold.ts";
-import { KeyLock } from "./key_lock.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import {
+  type Charge,
+  expiredCharge,
+  type Settled,
+  usageEntry,
+} from "./charge.ts";
+import { ConnectionReads } from "./connection_reads.ts";
+import { expireLease } from "./expire_lease.ts";
+import { GrantHolds } from "./grant_holds.ts";
+import type { Hold, HoldExpiryMessage } from "./hold.ts";
+import { fitted, type HoldContext } from "./hold_context.ts";
 import type { Lease, LeaseExpiryMessage } from "./lease.ts";
 import { LedgerWriter } from "./ledger_writer.ts";
 import { LiveLease } from "./live_lease.ts";
+import { periodStart } from "./period.ts";
 import { requestId } from "./request_id.ts";
-import type { Metrics } from "../observability/metrics.ts";
-
-/** What a settled request is charged. */
-export interface Charge {
-  costNano: bigint;
-  promptTokens: number;
-  completionTokens: number;
-  basis: UsageEntry["basis"];
-}
-
-/** A committed settlement: what it changed, for whoever watches spend. */
-export interface Settled {
-  hold: Hold;
-  /** The grant as committed, for a grant's hold. */
-  grant: Grant | null;
-  spentBefore: bigint;
-  spentAfter: bigint;
-}
-
-/** The budget a hold was placed on. */
-export interface HoldContext {
-  /** What the hold may take at most; `null` when uncapped. */
-  remainingNano: bigint | null;
-  /** The funding key of the connection or grant. */
-  funding: Sealed;
-}
 
 /**
  * The money path. A connection's requests are admitted against a budget
@@ -62,7 +33,6 @@ export class Ledger {
   readonly #clock: () => number;
   readonly #holdTtlMs: number;
   readonly #leaseIdleMs: number;
-  readonly #lock = new KeyLock();
   readonly #metrics: Metrics | undefined;
   readonly #onSettled: ((settled: Settled) => void) | undefined;
   readonly #writer: LedgerWriter;
@@ -72,12 +42,8 @@ export class Ledger {
   readonly #byId = new Map<string, LiveLease>();
   /** A connection's requests in flight, by request id. */
   readonly #holds = new Map<string, { hold: Hold; lease: LiveLease }>();
-  /** Connection reads not sent yet, by connection (see `readConnection`). */
-  readonly #reads = new Map<string, PendingRead>();
-  /** `getMany` calls of connection reads not yet answered. */
-  #readsInFlight = 0;
-  /** Grant holds this process placed and has not finished. */
-  #grantHolds = 0;
+  readonly #reads: ConnectionReads;
+  readonly #grants: GrantHolds;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -98,6 +64,8 @@ export class Ledger {
     this.#leaseIdleMs = options.leaseIdleMs ?? 30_000;
     this.#metrics = options.metrics;
     this.#onSettled = options.onSettled;
+    this.#reads = new ConnectionReads(kv);
+    this.#grants = new GrantHolds(kv, options);
     this.#writer = new LedgerWriter(kv, {
       clock: options.clock,
       leaseTtlMs: options.holdTtlMs,
@@ -107,7 +75,7 @@ export class Ledger {
     this.#metrics?.gauge(
       "wattfare_holds_open",
       "Holds placed by this process and not yet settled or released.",
-      () => this.#holds.size + this.#grantHolds,
+      () => this.#holds.size + this.#grants.open,
     );
     this.#metrics?.gauge(
       "wattfare_leases_open",
@@ -201,43 +169,7 @@ export class Ledger {
     appId: string,
     userId: string,
   ): Promise<Deno.KvEntryMaybe<Connection>> {
-    // A read goes out at once when none is in flight; reads asked for while
-    // one is go out together when it returns, one per connection (10
-    // connections a `getMany`). A read is sent only after every request it
-    // serves has asked, so each still sees the connection as stored after
-    // it arrived; under load, at a fraction of the CPU.
-    const id = lockKey(appId, userId);
-    return new Promise((resolve, reject) => {
-      let read = this.#reads.get(id);
-      if (!read) {
-        read = { key: connectionKey(appId, userId), waiters: [] };
-        this.#reads.set(id, read);
-      }
-      read.waiters.push({ resolve, reject });
-      if (this.#readsInFlight === 0) this.#sendReads();
-    });
-  }
-
-  /** Sends the connection reads asked for since the last call. */
-  #sendReads(): void {
-    const reads = [...this.#reads.values()];
-    this.#reads.clear();
-    for (let i = 0; i < reads.length; i += KEYS_PER_READ) {
-      const chunk = reads.slice(i, i + KEYS_PER_READ);
-      this.#readsInFlight++;
-      this.#kv.getMany<Connection[]>(chunk.map((read) => read.key)).then(
-        (entries) =>
-          chunk.forEach((read, j) => {
-            for (const waiter of read.waiters) waiter.resolve(entries[j]);
-          }),
-        (error) =>
-          chunk.forEach((read) => {
-            for (const waiter of read.waiters) waiter.reject(error);
-          }),
-      ).finally(() => {
-        if (--this.#readsInFlight === 0 && this.#reads.size) this.#sendReads();
-      });
-    }
+    return this.#reads.read(appId, userId);
   }
 
   #admitUncapped<T extends { boundNano: bigint }>(
@@ -349,79 +281,14 @@ export class Ledger {
     this.#writer.forget(lease);
   }
 
-  /**
-   * Takes one request of a grant and reserves the bound `size` returns
-   * within its dollar cap, in one commit: the count and the money move
-   * together, so neither can be overspent by concurrent redemptions. Any
-   * grant that cannot pay (unknown, another app's, expired, used up, over
-   * its cap) is `402 grant_invalid`.
-   */
-  async placeGrantHold<T extends { boundNano: bigint }>(
+  /** Takes one request of a grant: see {@link GrantHolds.place}. */
+  placeGrantHold<T extends { boundNano: bigint }>(
     appId: string,
     grantId: string,
     model: string,
     size: (context: HoldContext) => T,
   ): Promise<{ hold: Hold; sized: T; context: HoldContext }> {
-    return await this.#lock.run(
-      grantLockKey(grantId),
-      async () => {
-        while (true) {
-          const now = this.#clock();
-          const entry = await this.#kv.get<Grant>(grantKey(grantId));
-          const grant = entry.value;
-          if (
-            !grant || grant.appId !== appId || grant.expiresAt <= now ||
-            grant.remaining <= 0
-          ) {
-            throw grantInvalid();
-          }
-          const remainingNano = grant.maxNano === null
-            ? null
-            : grant.maxNano - grant.spent - grant.held;
-          const context = { remainingNano, funding: grant.funding };
-          let sized: T;
-          try {
-            sized = fitted(size(context), remainingNano);
-          } catch (error) {
-            if (
-              error instanceof WattfareError && error.code === "budget_exceeded"
-            ) {
-              throw grantInvalid();
-            }
-            throw error;
-          }
-          const hold = this.#newHold(now, {
-            appId,
-            userId: null,
-            grantId,
-            period: "",
-            capNano: grant.maxNano,
-            model,
-            boundNano: sized.boundNano,
-          });
-          const result = await this.#kv.atomic()
-            .check(entry)
-            .set(
-              grantKey(grantId),
-              {
-                ...grant,
-                remaining: grant.remaining - 1,
-                held: grant.held + sized.boundNano,
-              } satisfies Grant,
-            )
-            .set(holdKey(hold.id), hold)
-            .enqueue(expiryMessage(hold), { delay: this.#holdTtlMs })
-            .commit();
-          if (result.ok) {
-            this.#grantHolds++;
-            return { hold, sized, context };
-          }
-          this.#metrics?.count("wattfare_kv_commit_retries_total", {
-            op: "hold",
-          });
-        }
-      },
-    );
+    return this.#grants.place(appId, grantId, model, size);
   }
 
   /**
@@ -439,7 +306,7 @@ export class Ledger {
         overshootNano: String(charge.costNano - hold.boundNano),
       }));
     }
-    if (hold.grantId !== null) return await this.#finishGrant(hold, charge);
+    if (hold.grantId !== null) return await this.#grants.finish(hold, charge);
     const open = this.#holds.get(hold.id);
     if (!open) return false;
     const started = performance.now();
@@ -465,7 +332,7 @@ export class Ledger {
 
   /** Returns a hold's budget untouched: the upstream served nothing. */
   async release(hold: Hold): Promise<boolean> {
-    if (hold.grantId !== null) return await this.#finishGrant(hold, null);
+    if (hold.grantId !== null) return await this.#grants.finish(hold, null);
     const open = this.#holds.get(hold.id);
     if (!open) return false;
     this.#holds.delete(hold.id);
@@ -483,7 +350,7 @@ export class Ledger {
    */
   async expire(holdId: string): Promise<boolean> {
     const hold = (await this.#kv.get<Hold>(holdKey(holdId))).value;
-    return hold ? await this.#finishGrant(hold, "bound") : false;
+    return hold ? await this.#grants.finish(hold, "bound") : false;
   }
 
   /**
@@ -503,7 +370,7 @@ export class Ledger {
     ) {
       if (
         entry.value.expiresAt <= now && !this.#byId.has(entry.value.id) &&
-        await this.#expireLease(entry)
+        await expireLease(this.#kv, entry, this.#clock(), this.#metrics)
       ) {
         count++;
       }
@@ -634,116 +501,7 @@ export class Ledger {
       await this.#kv.enqueue(message, { delay: left });
       return;
     }
-    await this.#expireLease(entry);
-  }
-
-  /**
-   * Charges what an expired lease still reserved, as one `expired` usage
-   * entry, and deletes it. False if it changed meanwhile (renewed, or
-   * expired by someone else).
-   */
-  async #expireLease(entry: Deno.KvEntry<Lease>): Promise<boolean> {
-    const lease = entry.value;
-    while (true) {
-      const key = ledgerKey(lease.appId, lease.userId, lease.period);
-      const ledgerEntry = await this.#kv.get<LedgerRecord>(key);
-      const ledger = ledgerEntry.value ?? EMPTY_LEDGER;
-      const op = this.#kv.atomic()
-        .check(entry)
-        .check(ledgerEntry)
-        .delete(leaseKey(lease.id))
-        .set(
-          key,
-          {
-            spent: ledger.spent + lease.amountNano,
-            held: ledger.held - lease.amountNano,
-          } satisfies LedgerRecord,
-        );
-      if (lease.amountNano > 0n) {
-        op.set(
-          usageKey(lease.appId, lease.userId, lease.period, lease.id),
-          {
-            requestId: lease.id,
-            appId: lease.appId,
-            userId: lease.userId,
-            grantId: null,
-            model: UNSETTLED_MODEL,
-            promptTokens: 0,
-            completionTokens: 0,
-            costNano: lease.amountNano,
-            basis: "expired",
-            overshootNano: 0n,
-            createdAt: this.#clock(),
-          } satisfies UsageEntry,
-        );
-      }
-      if ((await op.commit()).ok) return true;
-      const again = await this.#kv.get<Lease>(leaseKey(lease.id));
-      if (again.versionstamp !== entry.versionstamp) return false;
-      this.#metrics?.count("wattfare_kv_commit_retries_total", {
-        op: "expire",
-      });
-    }
-  }
-
-  /**
-   * Settles or releases a grant's hold. It is read again inside the lock:
-   * the stored hold, if still there, is the one that counts.
-   */
-  async #finishGrant(
-    placed: Hold,
-    charge: Charge | "bound" | null,
-  ): Promise<boolean> {
-    const started = performance.now();
-    return await this.#lock.run(grantLockKey(placed.grantId!), async () => {
-      while (true) {
-        const holdEntry = await this.#kv.get<Hold>(holdKey(placed.id));
-        const hold = holdEntry.value;
-        if (!hold?.grantId) return false;
-        const applied = charge === "bound" ? expiredCharge(hold) : charge;
-        const cost = applied?.costNano ?? 0n;
-        const key = grantKey(hold.grantId);
-        const grantEntry = await this.#kv.get<Grant>(key);
-        const grant = grantEntry.value;
-        if (!grant) throw new Error(`grant of hold ${hold.id} is gone`);
-        const next: Grant = {
-          ...grant,
-          spent: grant.spent + cost,
-          held: grant.held - hold.boundNano,
-          // A request the upstream never served is given back.
-          remaining: grant.remaining + (applied ? 0 : 1),
-        };
-        const op = this.#kv.atomic()
-          .check(holdEntry)
-          .delete(holdKey(hold.id))
-          .check(grantEntry)
-          .set(key, next);
-        if (applied) {
-          const usage = grantUsageKey(hold.grantId, hold.id);
-          op.check({ key: usage, versionstamp: null })
-            .set(usage, usageEntry(hold, applied, this.#clock()));
-        }
-        if ((await op.commit()).ok) {
-          this.#grantHolds = Math.max(0, this.#grantHolds - 1);
-          if (applied) {
-            this.#onSettled?.({
-              hold,
-              grant: next,
-              spentBefore: grant.spent,
-              spentAfter: next.spent,
-            });
-          }
-          this.#metrics?.observe(
-            "wattfare_settle_seconds",
-            (performance.now() - started) / 1000,
-          );
-          return true;
-        }
-        this.#metrics?.count("wattfare_kv_commit_retries_total", {
-          op: "settle",
-        });
-      }
-    });
+    await expireLease(this.#kv, entry, this.#clock(), this.#metrics);
   }
 
   #newHold(
@@ -759,56 +517,8 @@ export class Ledger {
   }
 }
 
-/** The model named on the usage entry of an expired lease. */
-export const UNSETTLED_MODEL = "(requests unsettled when a process stopped)";
-
-/** Deno KV reads at most 10 keys per `getMany`. */
-const KEYS_PER_READ = 10;
-
-/** A connection read asked for and not sent yet, with everyone waiting on it. */
-interface PendingRead {
-  key: Deno.KvKey;
-  waiters: {
-    resolve(entry: Deno.KvEntryMaybe<Connection>): void;
-    reject(error: unknown): void;
-  }[];
-}
-
 function lockKey(appId: string, userId: string): string {
   return JSON.stringify([appId, userId]);
-}
-
-function grantLockKey(grantId: string): string {
-  return JSON.stringify(["grant", grantId]);
-}
-
-/** The charge of a hold that expired unsettled: its whole bound. */
-function expiredCharge(hold: Hold): Charge {
-  return {
-    costNano: hold.boundNano,
-    promptTokens: 0,
-    completionTokens: 0,
-    basis: "expired",
-  };
-}
-
-/** The immutable record of `hold` settled with `charge`. */
-function usageEntry(hold: Hold, charge: Charge, now: number): UsageEntry {
-  return {
-    requestId: hold.id,
-    appId: hold.appId,
-    userId: hold.userId,
-    grantId: hold.grantId,
-    model: hold.model,
-    promptTokens: charge.promptTokens,
-    completionTokens: charge.completionTokens,
-    costNano: charge.costNano,
-    basis: charge.basis,
-    overshootNano: charge.costNano > hold.boundNano
-      ? charge.costNano - hold.boundNano
-      : 0n,
-    createdAt: now,
-  };
 }
 
 function logFailure(error: unknown): void {
@@ -819,31 +529,6 @@ function logFailure(error: unknown): void {
       ? `${error.name}: ${error.message}`
       : String(error),
   }));
-}
-
-function expiryMessage(hold: Hold): HoldExpiryMessage {
-  return { kind: "hold_expiry", holdId: hold.id };
-}
-
-/** A sized hold, checked against the budget it must fit. */
-function fitted<T extends { boundNano: bigint }>(
-  sized: T,
-  remainingNano: bigint | null,
-): T {
-  if (
-    sized.boundNano < 0n ||
-    (remainingNano !== null && sized.boundNano > remainingNano)
-  ) {
-    throw new RangeError("a hold must fit the remaining budget");
-  }
-  return sized;
-}
-
-function grantInvalid(): WattfareError {
-  return new WattfareError(
-    "grant_invalid",
-    "This grant is unknown, expired, used up or over its dollar cap.",
-  );
 }
 
 function activeConnection(connection: Connection | null): Connection {

@@ -1,4 +1,4 @@
-import type { Settled } from "../ledger/ledger.ts";
+import type { Settled } from "../ledger/charge.ts";
 import { checkBudgetAlerts } from "./budget_alerts.ts";
 import { checkGrantUsedUp } from "./grant_used_up.ts";
 import type { Webhooks } from "./webhooks.ts";
