@@ -7,6 +7,7 @@ import { createApp } from "./http/app.ts";
 import { openKv } from "./kv/open_kv.ts";
 import { Ledger } from "./ledger/ledger.ts";
 import { LineWriter } from "./observability/line_writer.ts";
+import { logError } from "./observability/log_error.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { RateLimiter } from "./ratelimit/rate_limiter.ts";
 import { Webhooks } from "./webhooks/webhooks.ts";
@@ -83,14 +84,7 @@ export async function startService(
   });
 
   const rateLimiter = new RateLimiter(kv, clock, {
-    onError: (error) =>
-      console.error(JSON.stringify({
-        level: "error",
-        msg: "rate limit sync failed",
-        error: error instanceof Error
-          ? `${error.name}: ${error.message}`
-          : String(error),
-      })),
+    onError: (error) => logError("rate limit sync failed", error),
   });
   const upstreams = upstreamsFor(config, sandbox?.app.fetch);
   // With PORT=0 the port is known only once listening; a public URL

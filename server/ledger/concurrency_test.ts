@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fundingKeyOf, readLedgerView } from "../testing/ledger_probe.ts";
+import { watchLedger } from "../testing/ledger_watch.ts";
 import { chatHeaders, startTestService } from "../testing/test_service.ts";
 
 /** A small seeded PRNG (mulberry32), so every run of a seed is the same load. */
@@ -32,19 +33,7 @@ for (const seed of [1, 7, 42]) {
     const random = prng(seed);
 
     // Watch the ledger while the load runs: the invariant holds at every read.
-    let sampling = true;
-    let samples = 0;
-    const sampler = (async () => {
-      while (sampling) {
-        const view = await readLedgerView(service.kv, app.appId, user);
-        assert.ok(
-          view.spent + view.held <= view.capNano!,
-          "spent + held ≤ cap",
-        );
-        samples++;
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    })();
+    const watch = watchLedger(service.kv, app.appId, user);
 
     const results = await Promise.all(
       Array.from({ length: REQUESTS }, async (_, i) => {
@@ -88,8 +77,7 @@ for (const seed of [1, 7, 42]) {
       }),
     );
     await service.settled();
-    sampling = false;
-    await sampler;
+    const samples = await watch.stop();
 
     const served = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status !== 200);

@@ -1,6 +1,7 @@
 import { WattfareError } from "../errors.ts";
 import { holdKey, holdsPrefix, leaseKey, leasesPrefix } from "../kv/keys.ts";
 import type { Connection } from "../connections/connection.ts";
+import { logError } from "../observability/log_error.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import {
   type Charge,
@@ -522,13 +523,7 @@ function lockKey(appId: string, userId: string): string {
 }
 
 function logFailure(error: unknown): void {
-  console.error(JSON.stringify({
-    level: "error",
-    msg: "ledger upkeep failed",
-    error: error instanceof Error
-      ? `${error.name}: ${error.message}`
-      : String(error),
-  }));
+  logError("ledger upkeep failed", error);
 }
 
 function activeConnection(connection: Connection | null): Connection {

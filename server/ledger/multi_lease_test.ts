@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fundingKeyOf, readLedgerView } from "../testing/ledger_probe.ts";
+import { watchLedger } from "../testing/ledger_watch.ts";
 import { startSandboxServer } from "../testing/sandbox_server.ts";
 import {
   chatHeaders,
@@ -55,19 +56,7 @@ Deno.test("two instances leasing from one connection never overspend it together
       await warm.body?.cancel();
     }
 
-    let sampling = true;
-    let samples = 0;
-    const sampler = (async () => {
-      while (sampling) {
-        const view = await readLedgerView(second.kv, app.appId, user);
-        assert.ok(
-          view.spent + view.held <= view.capNano!,
-          "spent + held ≤ cap",
-        );
-        samples++;
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    })();
+    const watch = watchLedger(second.kv, app.appId, user);
 
     const results = await Promise.all(
       Array.from({ length: REQUESTS }, async (_, i) => {
@@ -85,8 +74,7 @@ Deno.test("two instances leasing from one connection never overspend it together
     );
     await first.settled();
     await second.settled();
-    sampling = false;
-    await sampler;
+    const samples = await watch.stop();
 
     const served = results.filter((r) => r.status === 200);
     for (const r of results.filter((r) => r.status !== 200)) {

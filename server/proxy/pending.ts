@@ -1,3 +1,5 @@
+import { logError } from "../observability/log_error.ts";
+
 /**
  * Work that outlives its response (a stream's settlement). Shutdown waits
  * for it, and tests wait for it before reading the ledger.
@@ -7,15 +9,9 @@ export class Pending {
 
   /** Keeps `work` in view until it ends; its failure is logged, not thrown. */
   track(work: Promise<unknown>): void {
-    const tracked = work.catch((error) => {
-      console.error(JSON.stringify({
-        level: "error",
-        msg: "background work failed",
-        error: error instanceof Error
-          ? `${error.name}: ${error.message}`
-          : String(error),
-      }));
-    }).finally(() => this.#running.delete(tracked));
+    const tracked = work.catch((error) =>
+      logError("background work failed", error)
+    ).finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
   }
 
