@@ -8,10 +8,9 @@ import {
   type Settled,
   usageEntry,
 } from "./charge.ts";
-import type { Hold, HoldExpiryMessage } from "./hold.ts";
+import { type Hold, type HoldExpiryMessage, newHold } from "./hold.ts";
 import { fitted, type HoldContext } from "./hold_context.ts";
 import { KeyLock } from "./key_lock.ts";
-import { requestId } from "./request_id.ts";
 
 /**
  * Holds on one-time grants: rare and single-use, so each hold and each
@@ -89,8 +88,7 @@ export class GrantHolds {
           }
           throw error;
         }
-        const hold: Hold = {
-          id: requestId(now),
+        const hold = newHold(now, this.#holdTtlMs, {
           appId,
           userId: null,
           grantId,
@@ -98,9 +96,7 @@ export class GrantHolds {
           capNano: grant.maxNano,
           model,
           boundNano: sized.boundNano,
-          createdAt: now,
-          expiresAt: now + this.#holdTtlMs,
-        };
+        });
         const result = await this.#kv.atomic()
           .check(entry)
           .set(

@@ -1,3 +1,5 @@
+import { requestId } from "./request_id.ts";
+
 /** An upper bound of one request's cost, reserved in the ledger while it runs. */
 export interface Hold {
   id: string;
@@ -16,6 +18,20 @@ export interface Hold {
   createdAt: number;
   /** When the expiry queue message settles it at the bound, if nothing else did. */
   expiresAt: number;
+}
+
+/** A new hold of `fields`, placed at `now`, expiring `ttlMs` later. */
+export function newHold(
+  now: number,
+  ttlMs: number,
+  fields: Omit<Hold, "id" | "createdAt" | "expiresAt">,
+): Hold {
+  return {
+    id: requestId(now),
+    ...fields,
+    createdAt: now,
+    expiresAt: now + ttlMs,
+  };
 }
 
 /** What the hold-expiry queue message carries. */

@@ -1,7 +1,7 @@
 /**
- * Serialises async work per key within this process. Ledger commits for one
- * connection queue here instead of colliding in KV and retrying; the atomic
- * `check` in each commit still guards against other processes.
+ * Serialises async work per key within this process. A grant's commits
+ * queue here instead of colliding in KV and retrying; the atomic `check` in
+ * each commit still guards against other processes.
  */
 export class KeyLock {
   readonly #tails = new Map<string, Promise<unknown>>();

@@ -12,7 +12,7 @@ import {
 import { ConnectionReads } from "./connection_reads.ts";
 import { expireLease } from "./expire_lease.ts";
 import { GrantHolds } from "./grant_holds.ts";
-import type { Hold, HoldExpiryMessage } from "./hold.ts";
+import { type Hold, type HoldExpiryMessage, newHold } from "./hold.ts";
 import { fitted, type HoldContext } from "./hold_context.ts";
 import type { Lease, LeaseExpiryMessage } from "./lease.ts";
 import { LedgerWriter } from "./ledger_writer.ts";
@@ -147,7 +147,7 @@ export class Ledger {
       }
       if (!admitted) continue;
       lease.noteAdmitted(admitted.sized.boundNano);
-      const hold = this.#newHold(now, {
+      const hold = newHold(now, this.#holdTtlMs, {
         appId,
         userId,
         grantId: null,
@@ -503,18 +503,6 @@ export class Ledger {
       return;
     }
     await expireLease(this.#kv, entry, this.#clock(), this.#metrics);
-  }
-
-  #newHold(
-    now: number,
-    fields: Omit<Hold, "id" | "createdAt" | "expiresAt">,
-  ): Hold {
-    return {
-      id: requestId(now),
-      ...fields,
-      createdAt: now,
-      expiresAt: now + this.#holdTtlMs,
-    };
   }
 }
 

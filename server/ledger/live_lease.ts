@@ -19,7 +19,7 @@ export class LiveLease {
   /** The lease record's versionstamp as committed; `null` until written. */
   versionstamp: string | null = null;
   expiresAt = 0;
-  createdAt: number;
+  readonly createdAt: number;
   /** Bounds of the requests admitted and not yet finished. */
   inFlightNano = 0n;
   requests = 0;
